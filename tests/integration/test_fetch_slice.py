@@ -1,0 +1,155 @@
+"""The first vertical slice, end to end through the real command line against simweb.
+
+Each test drives `python -m oafetch` as a subprocess against a real loopback server process
+and checks what a user would: results.jsonl, the store on disk, the ledger and the exit code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oafetch.simweb import SimWeb
+
+from .helpers import confusion, print_confusion, read_jsonl, run_cli, sim_args, write_inputs
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with SimWeb(tmp_path_factory.mktemp("simweb"), works=40, seed=11, profile="slice") as w:
+        yield w
+
+
+@pytest.fixture(scope="module")
+def first_run(web: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One full fetch of the slice world; later tests inspect and re-run it."""
+    base = tmp_path_factory.mktemp("run")
+    out = base / "out"
+    inputs = write_inputs(base / "works.txt", web)
+    before = len(web.requests())
+    proc = run_cli(["fetch", "--input", str(inputs), *sim_args(web, out), "--quiet"])
+    return {"out": out, "inputs": inputs, "proc": proc, "requests_before": before,
+            "requests_after": len(web.requests())}
+
+
+def test_every_work_gets_its_expected_outcome(web: Any, first_run: dict[str, Any]) -> None:
+    proc = first_run["proc"]
+    results = read_jsonl(first_run["out"] / "results.jsonl")
+    table, wrong = confusion(web, results)
+    print_confusion(table)
+    assert not wrong, "\n".join(wrong)
+    assert len(results) == len(web.world), "one results line per input work"
+    expect_failures = any(w.expect_status == "failed" for w in web.world)
+    assert proc.returncode == (3 if expect_failures else 0), proc.stderr
+
+
+def test_successes_are_stored_by_hash_with_sidecar(first_run: dict[str, Any]) -> None:
+    out: Path = first_run["out"]
+    results = read_jsonl(out / "results.jsonl")
+    ok = [r for r in results if r["status"] in ("downloaded", "deduped")]
+    assert ok
+    for r in ok:
+        friendly = out / r["path"]
+        data = friendly.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == r["sha256"]
+        blob = out / "store" / "sha256" / r["sha256"][:2] / f"{r['sha256']}.{r['format']}"
+        assert blob.exists() and blob.stat().st_ino == friendly.stat().st_ino or blob.read_bytes() == data
+        sidecar = json.loads(friendly.with_suffix(".json").read_text())
+        assert sidecar["sha256"] == r["sha256"] and sidecar["url"] == r["url"]
+        assert sidecar["source"] == r["source"] and sidecar["size"] == len(data)
+    # Every blob's name is its hash; nothing half-written remains.
+    for blob in (out / "store" / "sha256").rglob("*.*"):
+        assert hashlib.sha256(blob.read_bytes()).hexdigest() == blob.stem
+    assert not list(out.rglob("*.part"))
+
+
+def test_no_wall_or_fake_pdf_is_ever_stored(web: Any, first_run: dict[str, Any]) -> None:
+    out: Path = first_run["out"]
+    for blob in (out / "store" / "sha256").rglob("*.pdf"):
+        head = blob.read_bytes()[:1024]
+        assert head.startswith(b"%PDF-"), f"{blob} is not a PDF"
+        assert b"Just a moment" not in blob.read_bytes()
+    results = {r["input"]: r for r in read_jsonl(out / "results.jsonl")}
+    for w in web.world:
+        if w.expect_class in ("bot_wall", "wrong_type", "corrupt_or_partial", "wrong_work"):
+            assert results[w.input]["status"] == "failed"
+            assert results[w.input]["sha256"] is None
+
+
+def test_second_run_is_free(web: Any, first_run: dict[str, Any]) -> None:
+    """Re-running the same fetch downloads nothing and asks no API the ledger answered."""
+    out: Path = first_run["out"]
+    before = len(web.requests())
+    proc = run_cli(["fetch", "--input", str(first_run["inputs"]), *sim_args(web, out), "--json"])
+    after = web.requests()[before:]
+    assert after == [], f"second run made requests: {after[:5]}"
+    results = read_jsonl(out / "results.jsonl")
+    assert len(results) == len(web.world)
+    for r in results:
+        assert r["status"] in ("already_done", "failed"), r
+    done = sum(r["status"] == "already_done" for r in results)
+    assert done == sum(w.expect_status == "downloaded" for w in web.world)
+    summary = json.loads(proc.stdout)
+    assert summary["bytes"] == 0
+
+
+def test_status_reports_the_ledger(web: Any, first_run: dict[str, Any]) -> None:
+    proc = run_cli(["status", "--out", str(first_run["out"]), "--json"])
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    expected_ok = sum(w.expect_status == "downloaded" for w in web.world)
+    assert data["succeeded"] == expected_ok
+    assert data["pending"] == 0
+    db = sqlite3.connect(first_run["out"] / "ledger.sqlite3")
+    (n,) = db.execute("SELECT count(*) FROM artifact_jobs").fetchone()
+    assert data["total"] == n == len({w.input for w in web.world})
+
+
+def test_events_cover_the_ledger_story(first_run: dict[str, Any]) -> None:
+    events = read_jsonl(first_run["out"] / "events.jsonl")
+    types = {e["type"] for e in events}
+    for needed in ("job_planned", "job_leased", "job_state_changed", "operation_started",
+                   "operation_completed", "source_queried", "candidate_found", "http_request",
+                   "attempt_finished", "artifact_stored", "job_finished"):
+        assert needed in types, needed
+    blob = json.dumps(events)
+    assert "tester@example.org" not in blob, "the contact email leaked into events"
+
+
+def test_invalid_lines_are_reported_and_the_rest_goes_on(web: Any, tmp_path: Path) -> None:
+    good = next(w for w in web.world if w.expect_status == "downloaded")
+    inputs = tmp_path / "mixed.txt"
+    inputs.write_text(f"not-an-id\n{good.input}\n10.\n")
+    out = tmp_path / "out"
+    proc = run_cli(["fetch", "--input", str(inputs), *sim_args(web, out), "--quiet"])
+    assert proc.returncode == 3
+    results = read_jsonl(out / "results.jsonl")
+    invalid = [r for r in results if r["class"] == "invalid_input"]
+    assert len(invalid) == 2
+    assert any("line 1" in r["reason"] for r in invalid) and any("line 3" in r["reason"] for r in invalid)
+    assert [r["status"] for r in results if r["input"] == good.input] == ["downloaded"]
+
+
+def test_disable_idempotency_writes_no_database(web: Any, tmp_path: Path) -> None:
+    good = [w for w in web.world if w.expect_status == "downloaded"][:3]
+    out = tmp_path / "out"
+    proc = run_cli(["fetch", *[w.input for w in good], *sim_args(web, out), "--disable-idempotency"])
+    assert proc.returncode == 0, proc.stderr
+    assert not list(out.glob("ledger*")), "no database may be written"
+    results = read_jsonl(out / "results.jsonl")
+    assert [r["status"] for r in results].count("downloaded") + [r["status"] for r in results].count(
+        "deduped") == 3
+
+
+def test_bad_config_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("workers = 'many'\n")
+    proc = run_cli(["fetch", "10.1/x", "--config", str(bad), "--out", str(tmp_path / "o")])
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "workers" in proc.stderr
