@@ -400,6 +400,21 @@ class Cascade:
             self._cleanup_parts(st, keep=winner.download.part_path if winner else None)
         return result
 
+    async def resolve_only(self, ids: WorkIds) -> tuple[WorkIds, str | None, list[Candidate]]:
+        """Every candidate the tiers would try, ranked; nothing is downloaded or recorded.
+
+        Landing pages are scraped (that is how their links are found); the archive tier is
+        skipped, since it only answers for URLs that failed.
+        """
+        st = _WorkState(ids=ids, title=None, job_key="", journal=NullJournal(), job_id=None)
+        for tier in self.tiers:
+            if tier.sources == [WAYBACK]:
+                continue
+            await self._gather_tier(tier, st)
+        direct = [c for c in st.candidates if c.kind is not Kind.LANDING]
+        landing = [c for c in st.candidates if c.kind is Kind.LANDING]
+        return st.ids, st.title, rank_candidates(direct, self.config.prefer, self._source_yield) + landing
+
     async def _run_tiers(self, st: _WorkState) -> Winner | None:
         for tier in self.tiers:
             if st.attempts_left <= 0:

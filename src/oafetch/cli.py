@@ -373,6 +373,48 @@ def fetch(
 
 
 @app.command()
+def resolve(
+    identifiers: Annotated[list[str] | None, typer.Argument(help="Identifiers to resolve.")] = None,
+    input_file: Annotated[Path | None, typer.Option("--input", "-i", envvar="OAFETCH_INPUT")] = None,
+    config: ConfigOpt = None,
+    mailto: MailtoOpt = None,
+    allow_private_networks: Annotated[
+        bool, typer.Option("--allow-private-networks", envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS")
+    ] = False,
+    sources: Annotated[str | None, typer.Option("--sources", envvar="OAFETCH_SOURCES")] = None,
+    disable_source: Annotated[list[str] | None, typer.Option("--disable-source", envvar="OAFETCH_DISABLE_SOURCE")] = None,
+    prefer: Annotated[str | None, typer.Option("--prefer", envvar="OAFETCH_PREFER")] = None,
+    rate: Annotated[list[str] | None, typer.Option("--rate", envvar="OAFETCH_RATE")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the ranked candidates per work, without downloading anything."""
+    from .resolve import resolve_works
+
+    if not identifiers and input_file is None:
+        _fail("give identifiers or --input FILE", EXIT_USAGE)
+    cfg = _guard(lambda: build_config(
+        config_file=config, mailto=mailto, allow_private=allow_private_networks, sources=sources,
+        disable_source=disable_source, prefer=prefer, rates=rate,
+    ))
+    rows = _guard(lambda: asyncio.run(resolve_works(cfg, iter_inputs(identifiers or [], input_file))))
+    if as_json:
+        for row in rows:
+            out_console.print_json(json.dumps(row))
+    else:
+        for row in rows:
+            table = Table(title=f"{row['input']} · {row.get('title') or ''}", title_justify="left")
+            for col in ("#", "kind", "version", "source", "technique", "url"):
+                table.add_column(col, overflow="fold")
+            if row.get("error"):
+                table.add_row("-", "-", "-", "-", "error", row["error"])
+            for i, c in enumerate(row["candidates"], 1):
+                srcs = ",".join([c["source"], *c["also_from"]])
+                table.add_row(str(i), c["kind"], c["version"], srcs, c["technique"], c["url"])
+            out_console.print(table)
+    raise typer.Exit(EXIT_OK if all(r["candidates"] for r in rows) else EXIT_FAILURES)
+
+
+@app.command()
 def plan(
     identifiers: Annotated[list[str] | None, typer.Argument(help="Identifiers to plan.")] = None,
     input_file: Annotated[Path | None, typer.Option("--input", "-i", envvar="OAFETCH_INPUT")] = None,

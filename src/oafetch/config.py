@@ -235,6 +235,21 @@ def _env_layer(env: Mapping[str, str], known_sources: list[str]) -> dict[str, An
     return layer
 
 
+_ROLES = ("metadata", "landing", "artifact")
+
+
+def _merge_rates(defaults: Mapping[str, str], user: Mapping[str, str]) -> dict[str, str]:
+    """A user's role-less key (`*`, `host`) replaces the packaged per-role defaults for it.
+
+    Without this `--rate '*=1000/s'` would lose to the more specific packaged
+    `*.artifact = 2/s`, and a user could never lift the limits for a local run.
+    """
+    shadowed = {f"{key}.{role}" for key in user for role in _ROLES if not key.endswith(_ROLES)}
+    merged = {k: v for k, v in defaults.items() if k not in shadowed}
+    merged.update(user)
+    return merged
+
+
 def load_config(
     path: Path | None = None,
     *,
@@ -243,7 +258,8 @@ def load_config(
 ) -> Config:
     """Build the effective Config; raise ConfigError with a one-line, actionable message."""
     env = os.environ if env is None else env
-    data = _defaults()
+    defaults = _defaults()
+    data: dict[str, Any] = {}
     if path is None and env.get("OAFETCH_CONFIG"):
         path = Path(env["OAFETCH_CONFIG"])
     if path is not None:
@@ -255,9 +271,15 @@ def load_config(
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    data = _deep_merge(data, _env_layer(env, list(data.get("sources", {}))))
+    known_sources = [*defaults.get("sources", {}), *data.get("sources", {})]
+    data = _deep_merge(data, _env_layer(env, known_sources))
     if overrides:
         data = _deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
+    user_rates = data.get("politeness", {}).get("rates", {})
+    data = _deep_merge(defaults, data)
+    data.setdefault("politeness", {})["rates"] = _merge_rates(
+        defaults.get("politeness", {}).get("rates", {}), user_rates
+    )
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -4,8 +4,8 @@ Why a separate module: answering "what happened to this DOI?" joins four places 
 row, its ops, the events (state history, attempts) and the stored artifact with its sidecar —
 and the Python API wants the same answer as the command line.
 
-Events come from the ledger's `events` table when it has any for the job (it sees every
-machine of a shared ledger); otherwise from the folder's `events.jsonl` (+ rotations).
+Events come from the ledger's `events` table (it sees every machine of a shared ledger)
+merged with the folder's `events.jsonl` (+ rotations), duplicates dropped.
 """
 
 from __future__ import annotations
@@ -49,15 +49,25 @@ def _job_dict(job: Job) -> dict[str, Any]:
 
 
 def _job_events(ledger: Ledger, out: Path, job_id: int) -> list[dict[str, Any]]:
-    stored = getattr(ledger, "events", None)
+    """The job's events from the ledger table and the JSONL log, merged without duplicates.
+
+    Both are read because each can miss some: the ledger sink writes in batches (a killed
+    process loses its last batch), and the JSONL log holds only this machine's workers.
+    """
+    wanted = (*_HISTORY_TYPES, "attempt_finished")
     found: list[dict[str, Any]] = []
+    stored = getattr(ledger, "events", None)
     if stored is not None:
-        found = [e for e in stored() if e.get("job_id") == job_id]
-    if not found:
-        for path in event_files(out):
-            found.extend(e for e in iter_jsonl(path) if e.get("job_id") == job_id)
-        found.sort(key=lambda e: float(e.get("ts") or 0.0))
-    return found
+        found.extend(e for e in stored(types=wanted) if e.get("job_id") == job_id)
+    for path in event_files(out):
+        found.extend(e for e in iter_jsonl(path)
+                     if e.get("job_id") == job_id and e.get("type") in wanted)
+    unique: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for e in found:
+        fields = json.dumps(e.get("fields") or {}, sort_keys=True, default=str)
+        unique.setdefault((e.get("run_id"), e.get("type"), round(float(e.get("ts") or 0), 6),
+                           fields), e)
+    return sorted(unique.values(), key=lambda e: float(e.get("ts") or 0.0))
 
 
 def _history(events: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -153,3 +153,31 @@ def test_bad_config_is_a_one_line_usage_error(tmp_path: Path) -> None:
     proc = run_cli(["fetch", "10.1/x", "--config", str(bad), "--out", str(tmp_path / "o")])
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "workers" in proc.stderr
+
+
+def test_resolve_ranks_candidates_without_downloading(web: Any, tmp_path: Path) -> None:
+    works = [w for w in web.world if w.scenario in ("oa_pdf", "unpaywall_pdf", "arxiv_pdf")][:3]
+    assert works
+    before = len(web.requests())
+    proc = run_cli(["resolve", *[w.input for w in works], "--config", str(web.config_path),
+                    "--mailto", "tester@example.org", "--allow-private-networks", "--json",
+                    "--rate", "*=500/s"])
+    assert proc.returncode == 0, proc.stderr
+    decoder = json.JSONDecoder()
+    rows, text = [], proc.stdout.strip()
+    while text:
+        row, end = decoder.raw_decode(text)
+        rows.append(row)
+        text = text[end:].strip()
+    assert [r["input"] for r in rows] == [w.input for w in works]
+    for row in rows:
+        assert row["candidates"], row
+        first = row["candidates"][0]
+        assert first["kind"] == "pdf" and first["url"].startswith("http://127.0.0.1:")
+    made = web.requests()[before:]
+    assert made, "resolve must ask the sources"
+    from urllib.parse import urlsplit
+
+    proposed = {urlsplit(c["url"]).path for row in rows for c in row["candidates"] if c["kind"] == "pdf"}
+    fetched = [r for r in made if r["path"] in proposed]
+    assert not fetched, f"resolve downloaded a candidate: {fetched}"

@@ -430,3 +430,15 @@ def test_retry_failed_with_empty_filters_does_nothing(ledger: Ledger) -> None:
     assert ledger.retry_failed(classes=[]) == 0
     assert ledger.retry_failed(sources=[]) == 0
     assert ledger.counts()[S.FAILED] == 1
+
+
+def test_next_wakeup(ledger: Ledger, clock: FakeClock) -> None:
+    assert ledger.next_wakeup() is None
+    plan_n(ledger, 3)
+    assert ledger.next_wakeup() is None  # PLANNED jobs are claimable now: nothing to wait for
+    a, b = ledger.claim("A", 60, limit=2)
+    assert ledger.next_wakeup() == pytest.approx(clock.t + 60)
+    assert ledger.transition(a.lease, S.RETRY_WAIT, not_before=clock.t + 10)
+    assert ledger.next_wakeup() == pytest.approx(clock.t + 10)
+    assert ledger.transition(b.lease, S.FAILED, outcome_class="link_dead")
+    assert ledger.next_wakeup() == pytest.approx(clock.t + 10)

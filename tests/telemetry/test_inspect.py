@@ -23,6 +23,10 @@ def test_inspect_a_downloaded_work(sim_run: SimRun) -> None:
     states = [h["to_state"] for h in info["history"] if h["type"] == "job_state_changed"]
     assert states[-1] == "INDEXED" and "FINALIZED" in states
     assert info["history"][0]["type"] == "job_planned"
+    # Ledger table and JSONL log both hold these events: each shown once.
+    logged = [e for e in sim_run.events
+              if e["job_id"] == row["job_id"] and e["type"] == "job_state_changed"]
+    assert len(states) == len(logged)
     assert any(a["url"] == row["url"] and a["ok"] for a in info["attempts"])
     assert {o["op_type"] for o in info["ops"]} >= {"RESOLVE", "STREAM", "FINALIZE", "INDEX"}
     art = info["artifact"]

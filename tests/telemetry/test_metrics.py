@@ -74,7 +74,8 @@ def test_scrape_counts_match_the_run(served: tuple[MetricsServer, SimRun]) -> No
     for host, n in hosts.items():
         assert _sum(samples, "oafetch_http_request_duration_seconds_count", host=host) == n
 
-    stored = [e for e in run.events if e["type"] == "artifact_stored" and not e["fields"]["deduped"]]
+    stored = [e for e in run.events
+              if e["type"] == "artifact_stored" and not e["fields"]["deduped"]]
     assert _sum(samples, "oafetch_artifact_bytes_total") == sum(e["fields"]["size"] for e in stored)
     leases = sum(1 for e in run.events if e["type"] == "job_leased")
     assert _sum(samples, "oafetch_lease_claim_seconds_count") == leases

@@ -39,8 +39,10 @@ def _window() -> RunData:
         _ev("job_finished", 20.0, 3, status="failed", failure_class="link_dead"),
     ]
     results = [
-        {"input": "10.1/a", "status": "downloaded", "class": None, "source": "openalex", "job_id": 1},
-        {"input": "10.1/b", "status": "downloaded", "class": None, "source": "unpaywall", "job_id": 2},
+        {"input": "10.1/a", "status": "downloaded", "class": None, "source": "openalex",
+         "job_id": 1},
+        {"input": "10.1/b", "status": "downloaded", "class": None, "source": "unpaywall",
+         "job_id": 2},
         {"input": "10.1/c", "status": "failed", "class": "link_dead", "reason": "404", "job_id": 3},
         {"input": "10.1/d", "status": "failed", "class": "no_oa_location", "job_id": 4},
     ]

@@ -214,3 +214,9 @@ def check_claim(ttl_s: float, limit: int) -> None:
         raise ValueError(f"claim ttl_s must be positive, got {ttl_s!r}")
     if limit < 1:
         raise ValueError(f"claim limit must be at least 1, got {limit!r}")
+
+
+def earliest(row: Sequence[Any] | None) -> float | None:
+    """The smallest non-NULL value of a row of timestamps."""
+    values = [float(v) for v in (row or ()) if v is not None]
+    return min(values) if values else None

@@ -7,7 +7,8 @@ the event loop between awaits. Implementations: `sqlite.SqliteLedger`,
 
 Methods added after the first draft (all implemented by both backends): `plan_iter`
 (streaming plan, commits per chunk), `fail_stale_ops` (reconciler), `events` (read back
-telemetry), `schema_version`. Expired-lease claims keep the job's progress state; see
+telemetry), `schema_version`, `schema_listing`, `next_wakeup`, and optional parameters
+of `migrate`. Expired-lease claims keep the job's progress state; see
 `states.claim_result`.
 """
 
@@ -191,6 +192,11 @@ class Ledger(Protocol):
 
     def now(self) -> float:
         """The database clock (UNIX seconds): leases are judged by it, never the worker's."""
+        ...
+
+    def next_wakeup(self) -> float | None:
+        """Earliest RETRY_WAIT not_before or lease_until among waiting jobs (None: none);
+        lets an idle worker sleep exactly until something may become claimable."""
         ...
 
     def expire_leases(self) -> int:

@@ -420,6 +420,16 @@ class PostgresLedger:
             out.update({State(s): int(n) for s, n in rows})
         return out
 
+    def next_wakeup(self) -> float | None:
+        """The earliest time a job not claimable now may become so (a RETRY_WAIT timer or
+        a live lease running out); None when nothing is waiting."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT (SELECT MIN(not_before) FROM artifact_jobs WHERE state = 'RETRY_WAIT'), "
+                f"(SELECT MIN(lease_until) FROM artifact_jobs WHERE state IN ({_RESUMABLE_SQL}))"
+            ).fetchone()
+        return C.earliest(row)
+
     # -- reconciler -------------------------------------------------------------------------
 
     def expire_leases(self) -> int:

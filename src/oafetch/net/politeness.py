@@ -36,7 +36,6 @@ from pyrate_limiter import (
     validate_rate_list,
 )
 from pyrate_limiter.buckets.sqlite_bucket import Queries
-
 from redis.exceptions import RedisError
 
 from ..errors import ConfigError, RateLimited, TransientNetError

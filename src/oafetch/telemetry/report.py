@@ -165,11 +165,11 @@ def render_terminal(report: dict[str, Any], console: Console) -> None:
     console.print(slo)
 
     src = Table(title="Sources")
-    for col in ("source", "wins", "works with candidates", "yield", "attempts ok/all"):
+    for col in ("source", "wins", "works with candidates", "yield", "attempts ok/all", "queries"):
         src.add_column(col, justify="right" if col != "source" else "left")
     for name, s in report["sources"].items():
         src.add_row(name, str(s["wins"]), str(s["works_with_candidates"]), _pct(s["yield"]),
-                    f"{s['attempts_ok']}/{s['attempts']}")
+                    f"{s['attempts_ok']}/{s['attempts']}", str(s["queried"]))
     console.print(src)
     if report["tiers"]:
         console.print("Tiers: " + ", ".join(f"{t} {v['wins']} ({_pct(v['yield'])})"

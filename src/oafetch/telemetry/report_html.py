@@ -68,11 +68,12 @@ def _charts(r: dict[str, Any]) -> str:
         title="Jobs per bin over time", x_unit="s",
     )
     bars = hbar_chart(outcomes, title="Outcomes by class", colors=colors)
+    src_bars = hbar_chart(sources, title="Wins by source", colors=["#2563eb"])
     per_bin = f" (per {tp['bin_s']} s)" if tp.get("bin_s") else ""
     return (
         '<div class="grid">'
         f"<div><h2>Outcomes by class</h2>{bars}</div>"
-        f"<div><h2>Wins by source</h2>{hbar_chart(sources, title='Wins by source')}</div>"
+        f"<div><h2>Wins by source</h2>{src_bars}</div>"
         f"<div><h2>HTTP latency distribution</h2>"
         f"{histogram(lat['edges'], lat['counts'], title='HTTP latency', unit=' ms')}</div>"
         f"<div><h2>Throughput over time{escape(per_bin)}</h2>{line}</div>"
