@@ -12,7 +12,9 @@ from oafetch.errors import ConfigError
 
 def test_layers_override_in_order(tmp_path: Path) -> None:
     cfg_file = tmp_path / "c.toml"
-    cfg_file.write_text('workers = 3\nmailto = "file@example.org"\n[sources.openalex]\nbase_url = "http://f"\n')
+    cfg_file.write_text(
+        'workers = 3\nmailto = "file@example.org"\n[sources.openalex]\nbase_url = "http://f"\n'
+    )
     env = {"OAFETCH_WORKERS": "5", "OAFETCH_SOURCE_OPENALEX_BASE_URL": "http://env"}
     cfg = load_config(cfg_file, env=env, overrides={"workers": 9})
     assert cfg.workers == 9
@@ -27,7 +29,10 @@ def test_well_known_key_variables_are_secret(tmp_path: Path) -> None:
     assert key is not None and key.get_secret_value() == "sekrit"
     assert "sekrit" not in repr(cfg) and "sekrit" not in str(cfg.model_dump())
     # ...but the worker hand-over keeps it.
-    assert config_from_json(config_to_json(cfg)).source("openalex").api_key.get_secret_value() == "sekrit"  # type: ignore[union-attr]
+    assert (
+        config_from_json(config_to_json(cfg)).source("openalex").api_key.get_secret_value()
+        == "sekrit"
+    )  # type: ignore[union-attr]
 
 
 def test_a_roleless_rate_lifts_the_packaged_per_role_defaults() -> None:
@@ -40,8 +45,12 @@ def test_a_roleless_rate_lifts_the_packaged_per_role_defaults() -> None:
 
 @pytest.mark.parametrize(
     ("text", "needle"),
-    [("workers = 'many'", "workers"), ("[fallback]\nmax_attempts = 0", "fallback.max_attempts"),
-     ("nonsense = 1", "nonsense"), ("workers = ", "not valid TOML")],
+    [
+        ("workers = 'many'", "workers"),
+        ("[fallback]\nmax_attempts = 0", "fallback.max_attempts"),
+        ("nonsense = 1", "nonsense"),
+        ("workers = ", "not valid TOML"),
+    ],
 )
 def test_broken_config_is_one_clear_line(tmp_path: Path, text: str, needle: str) -> None:
     bad = tmp_path / "bad.toml"

@@ -50,6 +50,7 @@ def __getattr__(name: str) -> Any:
         return value
     raise AttributeError(f"module 'oafetch' has no attribute {name!r}")
 
+
 __all__ = [
     "CircuitOpen",
     "Config",

@@ -92,15 +92,38 @@ async def open_session(
             ledger_sink = LedgerSink(ledger.record_events)
             emitter.add_sink(ledger_sink)
             stack.callback(ledger_sink.flush)
+        if config.metrics_port is not None:
+            from .telemetry.metrics import install_metrics
+
+            _, metrics_server = install_metrics(
+                emitter, config.metrics_port, ledger_counts=ledger.counts if ledger else None
+            )
+            if metrics_server is not None:
+                stack.callback(metrics_server.close)
         http = HttpClient(client_settings(config), emit=emitter.emit)
         stack.push_async_callback(http.aclose)
         store = Store(out)
-        cascade = Cascade(config, http=http, store=store, sources=all_sources(), emit=emitter.emit,
-                          notice=notice or (lambda m: print(f"oafetch: {m}", file=sys.stderr)))
-        writer = ResultsWriter(out / "results.jsonl" if results else None, truncate=truncate_results)
+        cascade = Cascade(
+            config,
+            http=http,
+            store=store,
+            sources=all_sources(),
+            emit=emitter.emit,
+            notice=notice or (lambda m: print(f"oafetch: {m}", file=sys.stderr)),
+        )
+        writer = ResultsWriter(
+            out / "results.jsonl" if results else None, truncate=truncate_results
+        )
         stack.callback(writer.close)
-        runner = Runner(config, cascade=cascade, store=store, ledger=ledger, emitter=emitter,
-                        results=writer, on_outcome=on_outcome)
+        runner = Runner(
+            config,
+            cascade=cascade,
+            store=store,
+            ledger=ledger,
+            emitter=emitter,
+            results=writer,
+            on_outcome=on_outcome,
+        )
         yield Session(config, run_id, http, store, ledger, emitter, cascade, runner, writer)
 
 

@@ -41,7 +41,16 @@ from .ledger.base import OpType, State
 from .net.client import HttpClient
 from .net.urls import canonical_url
 from .outcomes import FailureClass, Format
-from .sources.base import Candidate, HostType, Kind, Source, SourceContext, SourceResult, SourceSettings, Version
+from .sources.base import (
+    Candidate,
+    HostType,
+    Kind,
+    Source,
+    SourceContext,
+    SourceResult,
+    SourceSettings,
+    Version,
+)
 from .store import Store
 from .telemetry.events import EventType
 
@@ -63,7 +72,12 @@ LANDING = "landing"
 WAYBACK = "wayback"
 
 _KIND_FORMAT = {Kind.PDF: Format.PDF, Kind.XML: Format.XML, Kind.HTML: Format.HTML}
-_VERSION_RANK = {Version.PUBLISHED: 0, Version.ACCEPTED: 1, Version.SUBMITTED: 2, Version.UNKNOWN: 3}
+_VERSION_RANK = {
+    Version.PUBLISHED: 0,
+    Version.ACCEPTED: 1,
+    Version.SUBMITTED: 2,
+    Version.UNKNOWN: 3,
+}
 _HOST_RANK = {HostType.PUBLISHER: 0, HostType.REPOSITORY: 1, HostType.UNKNOWN: 2}
 
 
@@ -76,7 +90,9 @@ class Journal(Protocol):
 
     def done(self, op_type: OpType, ctx: str, result: dict[str, Any], code: str = "ok") -> None: ...
 
-    def failed(self, op_type: OpType, ctx: str, code: str, result: dict[str, Any] | None = None) -> None: ...
+    def failed(
+        self, op_type: OpType, ctx: str, code: str, result: dict[str, Any] | None = None
+    ) -> None: ...
 
     def state(self, to_state: State, **fields: Any) -> None: ...
 
@@ -93,7 +109,9 @@ class NullJournal:
     def done(self, op_type: OpType, ctx: str, result: dict[str, Any], code: str = "ok") -> None:
         return None
 
-    def failed(self, op_type: OpType, ctx: str, code: str, result: dict[str, Any] | None = None) -> None:
+    def failed(
+        self, op_type: OpType, ctx: str, code: str, result: dict[str, Any] | None = None
+    ) -> None:
         return None
 
     def state(self, to_state: State, **fields: Any) -> None:
@@ -216,9 +234,15 @@ def merge_candidates(existing: list[Candidate], new: Iterable[Candidate]) -> lis
             old = out[i]
             if c.source != old.source and c.source not in old.also_from:
                 out[i] = Candidate(
-                    url=old.url, kind=old.kind, source=old.source, technique=old.technique,
-                    version=old.version, host_type=old.host_type, license=old.license or c.license,
-                    also_from=(*old.also_from, c.source), extra=old.extra,
+                    url=old.url,
+                    kind=old.kind,
+                    source=old.source,
+                    technique=old.technique,
+                    version=old.version,
+                    host_type=old.host_type,
+                    license=old.license or c.license,
+                    also_from=(*old.also_from, c.source),
+                    extra=old.extra,
                 )
         else:
             by_url[key] = len(out)
@@ -332,7 +356,8 @@ class Cascade:
             return False
         if getattr(source, "requires_mailto", False) and not self.config.mailto:
             self._notice_once(
-                name, f"source '{name}' skipped: it needs a contact email (--mailto or OAFETCH_MAILTO)"
+                name,
+                f"source '{name}' skipped: it needs a contact email (--mailto or OAFETCH_MAILTO)",
             )
             return False
         if getattr(source, "requires_api_key", False) and not self._settings(name).api_key:
@@ -363,7 +388,10 @@ class Cascade:
         ctx = self._contexts.get(name)
         if ctx is None:
             ctx = SourceContext(
-                http=self.http, settings=self._settings(name), mailto=self.config.mailto, emit=self.emit
+                http=self.http,
+                settings=self._settings(name),
+                mailto=self.config.mailto,
+                emit=self.emit,
             )
             self._contexts[name] = ctx
         return ctx
@@ -381,7 +409,11 @@ class Cascade:
     ) -> CascadeResult:
         fb = self.config.fallback
         st = _WorkState(
-            ids=ids, title=title, job_key=job_key, journal=journal or NullJournal(), job_id=job_id,
+            ids=ids,
+            title=title,
+            job_key=job_key,
+            journal=journal or NullJournal(),
+            job_id=job_id,
             attempts_left=fb.max_attempts,
         )
         winner: Winner | None = None
@@ -413,12 +445,19 @@ class Cascade:
             await self._gather_tier(tier, st)
         direct = [c for c in st.candidates if c.kind is not Kind.LANDING]
         landing = [c for c in st.candidates if c.kind is Kind.LANDING]
-        return st.ids, st.title, rank_candidates(direct, self.config.prefer, self._source_yield) + landing
+        return (
+            st.ids,
+            st.title,
+            rank_candidates(direct, self.config.prefer, self._source_yield) + landing,
+        )
 
     async def _run_tiers(self, st: _WorkState) -> Winner | None:
         for tier in self.tiers:
             if st.attempts_left <= 0:
-                st.fail(FailureClass.BUDGET_EXHAUSTED, f"{self.config.fallback.max_attempts} attempts spent")
+                st.fail(
+                    FailureClass.BUDGET_EXHAUSTED,
+                    f"{self.config.fallback.max_attempts} attempts spent",
+                )
                 break
             new = await self._gather_tier(tier, st)
             if not st.streaming:
@@ -464,8 +503,15 @@ class Cascade:
         cached = st.journal.replay(OpType.RESOLVE, name)
         if cached is not None:
             result = _result_from_dict(cached)
-            self.emit(EventType.SOURCE_QUERIED, st.job_id, source=name, replay=True,
-                      found=result.found, candidates=len(result.candidates), ms=0.0)
+            self.emit(
+                EventType.SOURCE_QUERIED,
+                st.job_id,
+                source=name,
+                replay=True,
+                found=result.found,
+                candidates=len(result.candidates),
+                ms=0.0,
+            )
         else:
             st.journal.started(OpType.RESOLVE, name)
             try:
@@ -476,13 +522,24 @@ class Cascade:
                 if isinstance(exc, RateLimited):
                     st.retry_at = max(st.retry_at or 0.0, exc.retry_at)
                 st.journal.failed(OpType.RESOLVE, name, cls.value, {"error": str(exc)})
-                self.emit(EventType.SOURCE_QUERIED, st.job_id, source=name, error=cls.value,
-                          ms=round((time.monotonic() - t0) * 1000, 1))
+                self.emit(
+                    EventType.SOURCE_QUERIED,
+                    st.job_id,
+                    source=name,
+                    error=cls.value,
+                    ms=round((time.monotonic() - t0) * 1000, 1),
+                )
                 return []
             st.journal.done(OpType.RESOLVE, name, _result_to_dict(result))
-            self.emit(EventType.SOURCE_QUERIED, st.job_id, source=name, replay=False,
-                      found=result.found, candidates=len(result.candidates),
-                      ms=round((time.monotonic() - t0) * 1000, 1))
+            self.emit(
+                EventType.SOURCE_QUERIED,
+                st.job_id,
+                source=name,
+                replay=False,
+                found=result.found,
+                candidates=len(result.candidates),
+                ms=round((time.monotonic() - t0) * 1000, 1),
+            )
         return self._absorb(result, st)
 
     def _absorb(self, result: SourceResult, st: _WorkState) -> list[Candidate]:
@@ -495,12 +552,19 @@ class Cascade:
             st.known_closed = True
         for c in result.candidates:
             st.any_oa_signal = True
-            self.emit(EventType.CANDIDATE_FOUND, st.job_id, source=c.source, url=c.url,
-                      kind=c.kind.value, technique=c.technique, version=c.version.value)
+            self.emit(
+                EventType.CANDIDATE_FOUND,
+                st.job_id,
+                source=c.source,
+                url=c.url,
+                kind=c.kind.value,
+                technique=c.technique,
+                version=c.version.value,
+            )
         return list(result.candidates)
 
     async def _scrape_landings(self, st: _WorkState) -> list[Candidate]:
-        from .sources import landing  # noqa: PLC0415 - optional module, driven per URL
+        from .sources import landing
 
         out: list[Candidate] = []
         for c in [c for c in st.candidates if c.kind is Kind.LANDING]:
@@ -518,15 +582,35 @@ class Cascade:
                 continue
             if not found:
                 st.fail(FailureClass.LANDING_NO_LINK, f"no full-text link on landing page {c.url}")
-            self.emit(EventType.SOURCE_QUERIED, st.job_id, source=LANDING, url=c.url, candidates=len(found))
+                if Format.HTML in self.config.prefer:
+                    # The "landing page" may itself be the article's full text (Europe PMC,
+                    # OJS galleys): let validation decide; a mere landing page stays
+                    # landing_no_link (see _note_failure).
+                    found = [Candidate(c.url, Kind.HTML, c.source, "landing.self_fulltext",
+                                       c.version, c.host_type, c.license, c.also_from,
+                                       {"landing_self": True})]
+            self.emit(
+                EventType.SOURCE_QUERIED,
+                st.job_id,
+                source=LANDING,
+                url=c.url,
+                candidates=len(found),
+            )
             for f in found:
-                self.emit(EventType.CANDIDATE_FOUND, st.job_id, source=f.source, url=f.url,
-                          kind=f.kind.value, technique=f.technique, version=f.version.value)
+                self.emit(
+                    EventType.CANDIDATE_FOUND,
+                    st.job_id,
+                    source=f.source,
+                    url=f.url,
+                    kind=f.kind.value,
+                    technique=f.technique,
+                    version=f.version.value,
+                )
             out.extend(found)
         return out
 
     async def _rescue(self, st: _WorkState) -> list[Candidate]:
-        from .sources import wayback  # noqa: PLC0415
+        from .sources import wayback
 
         out: list[Candidate] = []
         for url in dict.fromkeys(st.rescue_urls):
@@ -535,11 +619,15 @@ class Cascade:
             except NetError as exc:
                 st.fail(classify_exception(exc), f"wayback for {url}: {exc}")
                 continue
-            self.emit(EventType.SOURCE_QUERIED, st.job_id, source=WAYBACK, url=url, candidates=len(found))
+            self.emit(
+                EventType.SOURCE_QUERIED, st.job_id, source=WAYBACK, url=url, candidates=len(found)
+            )
             out.extend(found)
         return out
 
-    async def _try_candidates(self, tier: str, cands: list[Candidate], st: _WorkState) -> Winner | None:
+    async def _try_candidates(
+        self, tier: str, cands: list[Candidate], st: _WorkState
+    ) -> Winner | None:
         pending = rank_candidates(cands, self.config.prefer, self._source_yield)
         running: dict[asyncio.Task[Attempt], Candidate] = {}
         best_fmt = self.config.prefer[0]
@@ -549,8 +637,10 @@ class Cascade:
                 while pending and len(running) < self.config.fallback.max_concurrent:
                     if st.attempts_left <= 0:
                         pending.clear()
-                        st.fail(FailureClass.BUDGET_EXHAUSTED,
-                                f"{self.config.fallback.max_attempts} download attempts spent")
+                        st.fail(
+                            FailureClass.BUDGET_EXHAUSTED,
+                            f"{self.config.fallback.max_attempts} download attempts spent",
+                        )
                         break
                     c = pending.pop(0)
                     key = canonical_url(c.url)
@@ -583,12 +673,20 @@ class Cascade:
 
     def _format_rank(self, w: Winner) -> int:
         fmt = w.verdict.format
-        return self.config.prefer.index(fmt) if fmt in self.config.prefer else len(self.config.prefer)
+        return (
+            self.config.prefer.index(fmt) if fmt in self.config.prefer else len(self.config.prefer)
+        )
 
     def _note_failure(self, a: Attempt, st: _WorkState) -> None:
         assert a.failure is not None
+        if a.candidate.extra.get("landing_self") and a.failure is FailureClass.WRONG_TYPE:
+            return  # a landing page that is not full text: landing_no_link already says it
         st.fail(a.failure, a.reason)
-        if a.failure in (FailureClass.LINK_DEAD, FailureClass.BOT_WALL, FailureClass.LOGIN_OR_PAYWALL):
+        if a.failure in (
+            FailureClass.LINK_DEAD,
+            FailureClass.BOT_WALL,
+            FailureClass.LOGIN_OR_PAYWALL,
+        ):
             st.rescue_urls.append(a.candidate.url)
 
     async def _attempt(self, c: Candidate, st: _WorkState) -> Attempt:
@@ -604,15 +702,22 @@ class Cascade:
         dl: DownloadResult | None = None
         if replayed is not None and part.exists() and part.stat().st_size == replayed.get("size"):
             dl = DownloadResult(
-                part_path=part, sha256=replayed["sha256"], size=replayed["size"],
-                status=replayed.get("status", 200), content_type=replayed.get("content_type"),
-                final_url=replayed.get("final_url", c.url), resumed=False, head=b"",
+                part_path=part,
+                sha256=replayed["sha256"],
+                size=replayed["size"],
+                status=replayed.get("status", 200),
+                content_type=replayed.get("content_type"),
+                final_url=replayed.get("final_url", c.url),
+                resumed=False,
+                head=b"",
             )
         else:
             st.journal.started(OpType.STREAM, c.url)
             try:
                 dl = await download(
-                    self.http, c.url, part,
+                    self.http,
+                    c.url,
+                    part,
                     max_bytes=self.config.download.max_bytes,
                     deadline_s=self.config.download.deadline_s,
                 )
@@ -621,7 +726,9 @@ class Cascade:
                 if isinstance(exc, RateLimited):
                     st.retry_at = max(st.retry_at or 0.0, exc.retry_at)
                 status = exc.status
-                reason = f"{exc.url or c.url} " + (f"answered {status}" if status else f"failed: {exc}")
+                reason = f"{exc.url or c.url} " + (
+                    f"answered {status}" if status else f"failed: {exc}"
+                )
                 return self._finish(c, st, t0, ok=False, failure=cls, reason=reason, status=status)
         verdict = await asyncio.to_thread(
             validate_file, part, ids=st.ids, title=st.title, url=dl.final_url
@@ -630,26 +737,62 @@ class Cascade:
             assert verdict.failure is not None
             with contextlib.suppress(OSError):
                 part.unlink()
-            return self._finish(c, st, t0, ok=False, failure=verdict.failure,
-                                reason=f"{dl.final_url} ({dl.status}): {verdict.reason}",
-                                status=dl.status, dl=dl, verdict=verdict)
-        st.journal.done(OpType.STREAM, c.url, {
-            "sha256": dl.sha256, "size": dl.size, "status": dl.status, "final_url": dl.final_url,
-            "content_type": dl.content_type, "format": verdict.format.value if verdict.format else None,
-        })
+            return self._finish(
+                c,
+                st,
+                t0,
+                ok=False,
+                failure=verdict.failure,
+                reason=f"{dl.final_url} ({dl.status}): {verdict.reason}",
+                status=dl.status,
+                dl=dl,
+                verdict=verdict,
+            )
+        st.journal.done(
+            OpType.STREAM,
+            c.url,
+            {
+                "sha256": dl.sha256,
+                "size": dl.size,
+                "status": dl.status,
+                "final_url": dl.final_url,
+                "content_type": dl.content_type,
+                "format": verdict.format.value if verdict.format else None,
+            },
+        )
         return self._finish(c, st, t0, ok=True, status=dl.status, dl=dl, verdict=verdict)
 
     def _finish(
-        self, c: Candidate, st: _WorkState, t0: float, *, ok: bool,
-        failure: FailureClass | None = None, reason: str = "", status: int | None = None,
-        dl: DownloadResult | None = None, verdict: Verdict | None = None,
+        self,
+        c: Candidate,
+        st: _WorkState,
+        t0: float,
+        *,
+        ok: bool,
+        failure: FailureClass | None = None,
+        reason: str = "",
+        status: int | None = None,
+        dl: DownloadResult | None = None,
+        verdict: Verdict | None = None,
     ) -> Attempt:
         ms = round((time.monotonic() - t0) * 1000, 1)
         if not ok:
-            st.journal.failed(OpType.STREAM, c.url, failure.value if failure else "failed", {"reason": reason})
-        self.emit(EventType.ATTEMPT_FINISHED, st.job_id, url=c.url, source=c.source,
-                  technique=c.technique, status=status, bytes=dl.size if dl else 0, ms=ms,
-                  ok=ok, failure_class=failure.value if failure else None, reason=reason or None)
+            st.journal.failed(
+                OpType.STREAM, c.url, failure.value if failure else "failed", {"reason": reason}
+            )
+        self.emit(
+            EventType.ATTEMPT_FINISHED,
+            st.job_id,
+            url=c.url,
+            source=c.source,
+            technique=c.technique,
+            status=status,
+            bytes=dl.size if dl else 0,
+            ms=ms,
+            ok=ok,
+            failure_class=failure.value if failure else None,
+            reason=reason or None,
+        )
         return Attempt(c, ok, failure, reason, status, dl.size if dl else 0, ms, dl, verdict)
 
     def _final_failure(self, st: _WorkState) -> tuple[FailureClass, str]:
@@ -657,9 +800,15 @@ class Cascade:
             cls, reason = max(st.failures, key=lambda f: f[0].severity)
             return cls, reason
         if st.known_closed and not st.candidates:
-            return FailureClass.NO_OA_LOCATION, "sources know the work and report no open-access copy"
+            return (
+                FailureClass.NO_OA_LOCATION,
+                "sources know the work and report no open-access copy",
+            )
         if any(c.kind is Kind.LANDING for c in st.candidates):
-            return FailureClass.LANDING_NO_LINK, "only landing pages were found, with no full-text link"
+            return (
+                FailureClass.LANDING_NO_LINK,
+                "only landing pages were found, with no full-text link",
+            )
         return FailureClass.NO_OA_LOCATION, "no source knows an open-access location"
 
     def _cleanup_parts(self, st: _WorkState, keep: Path | None) -> None:

@@ -25,7 +25,14 @@ from .errors import ConfigError, LedgerError, OafetchError, StoreError
 from .inputs import InputItem, iter_inputs
 from .runner import RunSummary
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FAILURES, EXIT_SUSPENDED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FAILURES, EXIT_SUSPENDED, EXIT_INTERRUPTED = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    130,
+)
 
 app = typer.Typer(
     name="oafetch",
@@ -48,14 +55,26 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", envvar="OAFETCH_CONFIG", help="TOML config file.")
 ]
 MailtoOpt = Annotated[
-    str | None, typer.Option("--mailto", envvar="OAFETCH_MAILTO", help="Contact email for polite pools.")
+    str | None,
+    typer.Option("--mailto", envvar="OAFETCH_MAILTO", help="Contact email for polite pools."),
 ]
 WorkersOpt = Annotated[
-    int | None, typer.Option("--workers", "-w", envvar="OAFETCH_WORKERS", help="Jobs in flight (default 8).")
+    int | None,
+    typer.Option("--workers", "-w", envvar="OAFETCH_WORKERS", help="Jobs in flight (default 8)."),
+]
+MetricsPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        envvar="OAFETCH_METRICS_PORT",
+        help="Serve Prometheus metrics on 127.0.0.1:PORT while running.",
+    ),
 ]
 LedgerOpt = Annotated[
     str | None,
-    typer.Option("--ledger", envvar="OAFETCH_LEDGER_URL", help="postgresql://… (default: SQLite in --out)."),
+    typer.Option(
+        "--ledger", envvar="OAFETCH_LEDGER_URL", help="postgresql://… (default: SQLite in --out)."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
@@ -125,6 +144,7 @@ def build_config(
     rates: list[str] | None = None,
     rate_backend: str | None = None,
     ignore_robots: bool | None = None,
+    metrics_port: int | None = None,
 ) -> Config:
     overrides: dict[str, Any] = {
         "out": out,
@@ -135,6 +155,7 @@ def build_config(
         "allow_private_networks": allow_private or None,
         "only_sources": _csv(sources),
         "prefer": _csv(prefer),
+        "metrics_port": metrics_port,
     }
     if disable_source:
         overrides["disabled_sources"] = [s for v in disable_source for s in _csv(v) or []]
@@ -161,8 +182,10 @@ def build_config(
     if tier_specs:
         cfg = load_config(
             config_file,
-            overrides={**overrides, "fallback": {**overrides["fallback"],
-                                                 "tiers": _tier_overrides(cfg, tier_specs)}},
+            overrides={
+                **overrides,
+                "fallback": {**overrides["fallback"], "tiers": _tier_overrides(cfg, tier_specs)},
+            },
         )
     _check_sources(cfg)
     _check_rates(cfg)
@@ -208,7 +231,9 @@ def print_summary(summary: RunSummary, out: Path, *, as_json: bool) -> None:
     if as_json:
         out_console.print_json(json.dumps(data))
         return
-    table = Table(title=f"oafetch · {summary.total} works in {summary.elapsed:.1f}s", show_header=False)
+    table = Table(
+        title=f"oafetch · {summary.total} works in {summary.elapsed:.1f}s", show_header=False
+    )
     table.add_column(style="bold")
     table.add_column(justify="right")
     for status in ("downloaded", "deduped", "already_done", "failed"):
@@ -254,15 +279,19 @@ def _run_fetch(
     from .workers import run_worker_processes, summary_from_results
 
     if processes > 1 and not cfg.enable_idempotency:
-        raise ConfigError("--processes needs the ledger; it cannot be combined with --disable-idempotency")
+        raise ConfigError(
+            "--processes needs the ledger; it cannot be combined with --disable-idempotency"
+        )
 
     async def main() -> RunSummary:
         progress = ProgressDisplay(force_plain=quiet)
         async with open_session(cfg, on_outcome=progress, truncate_results=truncate_results) as s:
             progress.in_flight = lambda: s.runner.in_flight
             if not cfg.enable_idempotency:
-                err_console.print("oafetch: idempotency disabled: nothing is recorded, "
-                                  "a re-run starts from zero", highlight=False)
+                err_console.print(
+                    "oafetch: idempotency disabled: nothing is recorded, a re-run starts from zero",
+                    highlight=False,
+                )
             loop = asyncio.get_running_loop()
             main_task = asyncio.current_task()
             assert main_task is not None
@@ -285,8 +314,11 @@ def _run_fetch(
                     if processes > 1:
                         return s.runner.summary
                     counts = s.ledger.counts()
-                    progress.set_total(progress.done + progress.failed
-                                       + sum(n for st, n in counts.items() if not st.terminal))
+                    progress.set_total(
+                        progress.done
+                        + progress.failed
+                        + sum(n for st, n in counts.items() if not st.terminal)
+                    )
                     return await s.runner.run_ledger(follow=follow)
             except asyncio.CancelledError:
                 if s.runner.summary.interrupted:
@@ -313,10 +345,14 @@ def _run_fetch(
 
 @app.command()
 def fetch(
-    identifiers: Annotated[list[str] | None, typer.Argument(help="DOIs, arXiv ids, PMIDs, PMCIDs, OpenAlex ids.")] = None,
+    identifiers: Annotated[
+        list[str] | None, typer.Argument(help="DOIs, arXiv ids, PMIDs, PMCIDs, OpenAlex ids.")
+    ] = None,
     input_file: Annotated[
         Path | None,
-        typer.Option("--input", "-i", envvar="OAFETCH_INPUT", help="File of ids: .txt, .csv or .jsonl."),
+        typer.Option(
+            "--input", "-i", envvar="OAFETCH_INPUT", help="File of ids: .txt, .csv or .jsonl."
+        ),
     ] = None,
     out: OutOpt = Path("oafetch-out"),
     config: ConfigOpt = None,
@@ -325,48 +361,117 @@ def fetch(
     ledger: LedgerOpt = None,
     idempotency: Annotated[
         bool | None,
-        typer.Option("--enable-idempotency/--disable-idempotency", envvar="OAFETCH_ENABLE_IDEMPOTENCY",
-                     help="Record jobs in the ledger (default on); off = no database writes at all."),
+        typer.Option(
+            "--enable-idempotency/--disable-idempotency",
+            envvar="OAFETCH_ENABLE_IDEMPOTENCY",
+            help="Record jobs in the ledger (default on); off = no database writes at all.",
+        ),
     ] = None,
     allow_private_networks: Annotated[
-        bool, typer.Option("--allow-private-networks", envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS",
-                           help="Permit discovered URLs on private/loopback addresses.")
+        bool,
+        typer.Option(
+            "--allow-private-networks",
+            envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS",
+            help="Permit discovered URLs on private/loopback addresses.",
+        ),
     ] = False,
-    sources: Annotated[str | None, typer.Option("--sources", envvar="OAFETCH_SOURCES",
-                                                help="Only these sources, comma-separated.")] = None,
-    disable_source: Annotated[list[str] | None, typer.Option("--disable-source", envvar="OAFETCH_DISABLE_SOURCE")] = None,
-    enable_source: Annotated[list[str] | None, typer.Option("--enable-source", envvar="OAFETCH_ENABLE_SOURCE",
-                                                            help="Opt in to an off-by-default source.")] = None,
-    prefer: Annotated[str | None, typer.Option("--prefer", envvar="OAFETCH_PREFER",
-                                               help="Format order, e.g. pdf,xml,html.")] = None,
-    fallback_total_timeout_ms: Annotated[int | None, typer.Option(envvar="OAFETCH_FALLBACK_TOTAL_TIMEOUT_MS")] = None,
-    fallback_max_attempts: Annotated[int | None, typer.Option(envvar="OAFETCH_FALLBACK_MAX_ATTEMPTS")] = None,
-    fallback_max_concurrent: Annotated[int | None, typer.Option(envvar="OAFETCH_FALLBACK_MAX_CONCURRENT")] = None,
-    fallback_tier: Annotated[list[str] | None, typer.Option(envvar="OAFETCH_FALLBACK_TIER",
-                                                            help="NAME:parallel=N (repeatable; order = tier order).")] = None,
-    disable_wayback_fallback: Annotated[bool, typer.Option(envvar="OAFETCH_DISABLE_WAYBACK_FALLBACK")] = False,
-    rate: Annotated[list[str] | None, typer.Option("--rate", envvar="OAFETCH_RATE",
-                                                   help="HOST[.role]=N/s[,M/h] (repeatable; '*' = every host).")] = None,
-    rate_backend: Annotated[str | None, typer.Option("--rate-backend", envvar="OAFETCH_RATE_BACKEND",
-                                                     help="memory | sqlite | redis://…")] = None,
-    ignore_robots: Annotated[bool, typer.Option("--ignore-robots", envvar="OAFETCH_IGNORE_ROBOTS")] = False,
-    processes: Annotated[int, typer.Option("--processes", "-p", envvar="OAFETCH_PROCESSES", min=1,
-                                           help="Worker processes sharing the ledger.")] = 1,
+    sources: Annotated[
+        str | None,
+        typer.Option(
+            "--sources", envvar="OAFETCH_SOURCES", help="Only these sources, comma-separated."
+        ),
+    ] = None,
+    disable_source: Annotated[
+        list[str] | None, typer.Option("--disable-source", envvar="OAFETCH_DISABLE_SOURCE")
+    ] = None,
+    enable_source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--enable-source",
+            envvar="OAFETCH_ENABLE_SOURCE",
+            help="Opt in to an off-by-default source.",
+        ),
+    ] = None,
+    prefer: Annotated[
+        str | None,
+        typer.Option("--prefer", envvar="OAFETCH_PREFER", help="Format order, e.g. pdf,xml,html."),
+    ] = None,
+    fallback_total_timeout_ms: Annotated[
+        int | None, typer.Option(envvar="OAFETCH_FALLBACK_TOTAL_TIMEOUT_MS")
+    ] = None,
+    fallback_max_attempts: Annotated[
+        int | None, typer.Option(envvar="OAFETCH_FALLBACK_MAX_ATTEMPTS")
+    ] = None,
+    fallback_max_concurrent: Annotated[
+        int | None, typer.Option(envvar="OAFETCH_FALLBACK_MAX_CONCURRENT")
+    ] = None,
+    fallback_tier: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="OAFETCH_FALLBACK_TIER", help="NAME:parallel=N (repeatable; order = tier order)."
+        ),
+    ] = None,
+    disable_wayback_fallback: Annotated[
+        bool, typer.Option(envvar="OAFETCH_DISABLE_WAYBACK_FALLBACK")
+    ] = False,
+    rate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rate",
+            envvar="OAFETCH_RATE",
+            help="HOST[.role]=N/s[,M/h] (repeatable; '*' = every host).",
+        ),
+    ] = None,
+    rate_backend: Annotated[
+        str | None,
+        typer.Option(
+            "--rate-backend", envvar="OAFETCH_RATE_BACKEND", help="memory | sqlite | redis://…"
+        ),
+    ] = None,
+    ignore_robots: Annotated[
+        bool, typer.Option("--ignore-robots", envvar="OAFETCH_IGNORE_ROBOTS")
+    ] = False,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            "-p",
+            envvar="OAFETCH_PROCESSES",
+            min=1,
+            help="Worker processes sharing the ledger.",
+        ),
+    ] = 1,
+    metrics_port: MetricsPortOpt = None,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", envvar="OAFETCH_QUIET")] = False,
 ) -> None:
     """Fetch full text for the given works into --out (ledgered, resumable)."""
     if not identifiers and input_file is None:
         _fail("give identifiers or --input FILE (see oafetch fetch --help)", EXIT_USAGE)
-    cfg = _guard(lambda: build_config(
-        config_file=config, out=out, mailto=mailto, workers=workers, ledger=ledger,
-        idempotency=idempotency, allow_private=allow_private_networks, sources=sources,
-        disable_source=disable_source, enable_source=enable_source, prefer=prefer,
-        total_timeout_ms=fallback_total_timeout_ms, max_attempts=fallback_max_attempts,
-        max_concurrent=fallback_max_concurrent, tier_specs=fallback_tier,
-        disable_wayback=disable_wayback_fallback, rates=rate, rate_backend=rate_backend,
-        ignore_robots=ignore_robots,
-    ))
+    cfg = _guard(
+        lambda: build_config(
+            config_file=config,
+            out=out,
+            mailto=mailto,
+            workers=workers,
+            ledger=ledger,
+            idempotency=idempotency,
+            allow_private=allow_private_networks,
+            sources=sources,
+            disable_source=disable_source,
+            enable_source=enable_source,
+            prefer=prefer,
+            total_timeout_ms=fallback_total_timeout_ms,
+            max_attempts=fallback_max_attempts,
+            max_concurrent=fallback_max_concurrent,
+            tier_specs=fallback_tier,
+            disable_wayback=disable_wayback_fallback,
+            rates=rate,
+            rate_backend=rate_backend,
+            ignore_robots=ignore_robots,
+            metrics_port=metrics_port,
+        )
+    )
     items = iter_inputs(identifiers or [], input_file)
     code = _guard(lambda: _run_fetch(cfg, items, as_json=as_json, quiet=quiet, processes=processes))
     raise typer.Exit(code)
@@ -375,14 +480,18 @@ def fetch(
 @app.command()
 def resolve(
     identifiers: Annotated[list[str] | None, typer.Argument(help="Identifiers to resolve.")] = None,
-    input_file: Annotated[Path | None, typer.Option("--input", "-i", envvar="OAFETCH_INPUT")] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", "-i", envvar="OAFETCH_INPUT")
+    ] = None,
     config: ConfigOpt = None,
     mailto: MailtoOpt = None,
     allow_private_networks: Annotated[
         bool, typer.Option("--allow-private-networks", envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS")
     ] = False,
     sources: Annotated[str | None, typer.Option("--sources", envvar="OAFETCH_SOURCES")] = None,
-    disable_source: Annotated[list[str] | None, typer.Option("--disable-source", envvar="OAFETCH_DISABLE_SOURCE")] = None,
+    disable_source: Annotated[
+        list[str] | None, typer.Option("--disable-source", envvar="OAFETCH_DISABLE_SOURCE")
+    ] = None,
     prefer: Annotated[str | None, typer.Option("--prefer", envvar="OAFETCH_PREFER")] = None,
     rate: Annotated[list[str] | None, typer.Option("--rate", envvar="OAFETCH_RATE")] = None,
     as_json: JsonOpt = False,
@@ -392,11 +501,20 @@ def resolve(
 
     if not identifiers and input_file is None:
         _fail("give identifiers or --input FILE", EXIT_USAGE)
-    cfg = _guard(lambda: build_config(
-        config_file=config, mailto=mailto, allow_private=allow_private_networks, sources=sources,
-        disable_source=disable_source, prefer=prefer, rates=rate,
-    ))
-    rows = _guard(lambda: asyncio.run(resolve_works(cfg, iter_inputs(identifiers or [], input_file))))
+    cfg = _guard(
+        lambda: build_config(
+            config_file=config,
+            mailto=mailto,
+            allow_private=allow_private_networks,
+            sources=sources,
+            disable_source=disable_source,
+            prefer=prefer,
+            rates=rate,
+        )
+    )
+    rows = _guard(
+        lambda: asyncio.run(resolve_works(cfg, iter_inputs(identifiers or [], input_file)))
+    )
     if as_json:
         for row in rows:
             out_console.print_json(json.dumps(row))
@@ -417,13 +535,15 @@ def resolve(
 @app.command()
 def plan(
     identifiers: Annotated[list[str] | None, typer.Argument(help="Identifiers to plan.")] = None,
-    input_file: Annotated[Path | None, typer.Option("--input", "-i", envvar="OAFETCH_INPUT")] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", "-i", envvar="OAFETCH_INPUT")
+    ] = None,
     out: OutOpt = Path("oafetch-out"),
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Insert jobs into the ledger without running them (idempotent: planning twice adds nothing)."""
+    """Insert jobs into the ledger without running them (planning twice adds nothing)."""
     from .api import open_session
 
     if not identifiers and input_file is None:
@@ -455,9 +575,16 @@ def worker(
         bool, typer.Option("--allow-private-networks", envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS")
     ] = False,
     rate: Annotated[list[str] | None, typer.Option("--rate", envvar="OAFETCH_RATE")] = None,
-    rate_backend: Annotated[str | None, typer.Option("--rate-backend", envvar="OAFETCH_RATE_BACKEND")] = None,
-    follow: Annotated[bool, typer.Option("--follow", envvar="OAFETCH_FOLLOW",
-                                         help="Keep polling for new jobs forever.")] = False,
+    rate_backend: Annotated[
+        str | None, typer.Option("--rate-backend", envvar="OAFETCH_RATE_BACKEND")
+    ] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", envvar="OAFETCH_FOLLOW", help="Keep polling for new jobs forever."
+        ),
+    ] = False,
+    metrics_port: MetricsPortOpt = None,
     config_stdin: Annotated[bool, typer.Option("--config-stdin", hidden=True)] = False,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", envvar="OAFETCH_QUIET")] = False,
@@ -468,21 +595,37 @@ def worker(
     if config_stdin:
         cfg = _guard(lambda: config_from_json(sys.stdin.read()))
     else:
-        cfg = _guard(lambda: build_config(
-            config_file=config, out=out, mailto=mailto, workers=workers, ledger=ledger,
-            allow_private=allow_private_networks, rates=rate, rate_backend=rate_backend,
-        ))
+        cfg = _guard(
+            lambda: build_config(
+                config_file=config,
+                out=out,
+                mailto=mailto,
+                workers=workers,
+                ledger=ledger,
+                allow_private=allow_private_networks,
+                rates=rate,
+                rate_backend=rate_backend,
+                metrics_port=metrics_port,
+            )
+        )
     if not cfg.enable_idempotency:
         _fail("oafetch worker needs the ledger (idempotency is disabled)", EXIT_USAGE)
-    code = _guard(lambda: _run_fetch(cfg, None, as_json=as_json, quiet=quiet, follow=follow,
-                                     truncate_results=False))
+    code = _guard(
+        lambda: _run_fetch(
+            cfg, None, as_json=as_json, quiet=quiet, follow=follow, truncate_results=False
+        )
+    )
     raise typer.Exit(code)
 
 
 @app.command()
 def retry(
-    failure_class: Annotated[list[str] | None, typer.Option("--class", help="Failure class (repeatable).")] = None,
-    source: Annotated[list[str] | None, typer.Option("--source", help="Winning/last source (repeatable).")] = None,
+    failure_class: Annotated[
+        list[str] | None, typer.Option("--class", help="Failure class (repeatable).")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Winning/last source (repeatable).")
+    ] = None,
     out: OutOpt = Path("oafetch-out"),
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
@@ -508,13 +651,17 @@ def retry(
             led.close()
 
     n = _guard(run)
-    out_console.print(f"{n} failed jobs planned again; run 'oafetch worker --out {cfg.out}' "
-                      "(or the same fetch) to process them")
+    out_console.print(
+        f"{n} failed jobs planned again; run 'oafetch worker --out {cfg.out}' "
+        "(or the same fetch) to process them"
+    )
 
 
 @app.command()
 def verify(
-    deep: Annotated[bool, typer.Option("--deep", help="Re-hash every blob (slow, thorough).")] = False,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Re-hash every blob (slow, thorough).")
+    ] = False,
     out: OutOpt = Path("oafetch-out"),
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
@@ -552,7 +699,9 @@ def gc(
     cfg = _guard(lambda: build_config(config_file=config, out=out, ledger=ledger))
     removed = _guard(lambda: collect_garbage(cfg, dry_run=dry_run))
     verb = "would remove" if dry_run else "removed"
-    out_console.print(f"{verb} {len(removed['orphans'])} orphan blobs and {len(removed['parts'])} .part files")
+    out_console.print(
+        f"{verb} {len(removed['orphans'])} orphan blobs and {len(removed['parts'])} .part files"
+    )
 
 
 @app.command()
@@ -609,7 +758,9 @@ def ledger_migrate(
 @app.command()
 def demo(
     works: Annotated[int, typer.Option("--works", help="How many simulated works.")] = 40,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: a temp dir).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: a temp dir).")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 7,
     workers: WorkersOpt = None,
     as_json: JsonOpt = False,
@@ -617,7 +768,9 @@ def demo(
     """Run the whole pipeline against the built-in simulated web, offline."""
     from .demo import run_demo
 
-    code = _guard(lambda: run_demo(works=works, out=out, seed=seed, workers=workers, as_json=as_json))
+    code = _guard(
+        lambda: run_demo(works=works, out=out, seed=seed, workers=workers, as_json=as_json)
+    )
     raise typer.Exit(code)
 
 
@@ -629,9 +782,21 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True)] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True)
+    ] = False,
 ) -> None:
     """oafetch: lawful open-access full text, fetched politely and provably."""
+
+
+def _register_reporting() -> None:
+    from .cli_report import inspect_cmd, report_cmd
+
+    app.command("report")(report_cmd)
+    app.command("inspect")(inspect_cmd)
+
+
+_register_reporting()
 
 
 def main() -> None:

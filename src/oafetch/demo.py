@@ -40,12 +40,16 @@ def run_demo(*, works: int, out: Path | None, seed: int, workers: int | None, as
                 },
             )
             if not as_json:
-                console.print(f"[bold]oafetch demo[/]: {works} simulated works on loopback "
-                              f"(simweb), output in {out_dir}")
+                console.print(
+                    f"[bold]oafetch demo[/]: {works} simulated works on loopback "
+                    f"(simweb), output in {out_dir}"
+                )
             items = iter_inputs([w.input for w in web.world], None)
             code = _run_fetch(cfg, items, as_json=as_json, quiet=as_json)
             expected = {w.input: w for w in web.world}
-        results = [json.loads(line) for line in (out_dir / "results.jsonl").read_text().splitlines()]
+        results = [
+            json.loads(line) for line in (out_dir / "results.jsonl").read_text().splitlines()
+        ]
         matched = Counter[str]()
         mismatches = []
         for r in results:
@@ -53,7 +57,7 @@ def run_demo(*, works: int, out: Path | None, seed: int, workers: int | None, as
             if w is None:
                 continue
             got = r["class"] if r["status"] == "failed" else "ok"
-            want = w.expect_class if w.expect_status == "failed" else "ok"
+            want = (w.expect_class or "failed") if w.expect_status == "failed" else "ok"
             if got == want:
                 matched[want] += 1
             else:

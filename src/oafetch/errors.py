@@ -86,7 +86,12 @@ class RateLimited(NetError):
     """
 
     def __init__(
-        self, message: str, *, url: str | None = None, status: int | None = 429, retry_at: float = 0.0
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = 429,
+        retry_at: float = 0.0,
     ) -> None:
         super().__init__(message, url=url, status=status)
         self.retry_at = retry_at

@@ -95,6 +95,8 @@ class Outcome:
     version: str | None = None
     technique: str | None = None
     identity_verified: bool | None = None
+    # Set on a failure that is parked in RETRY_WAIT beyond this run: when to try again.
+    retry_at: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -22,8 +22,9 @@ __all__ = ["resolve_works"]
 async def resolve_works(config: Config, items: Iterable[InputItem]) -> list[dict[str, Any]]:
     emitter = Emitter("resolve")
     http = HttpClient(client_settings(config), emit=emitter.emit)
-    cascade = Cascade(config, http=http, store=Store(config.out), sources=all_sources(),
-                      emit=emitter.emit)
+    cascade = Cascade(
+        config, http=http, store=Store(config.out), sources=all_sources(), emit=emitter.emit
+    )
     sem = asyncio.Semaphore(config.workers)
 
     async def one(item: InputItem) -> dict[str, Any]:
@@ -33,9 +34,18 @@ async def resolve_works(config: Config, items: Iterable[InputItem]) -> list[dict
             try:
                 ids, title, cands = await cascade.resolve_only(item.ids)
             except NetError as exc:
-                return {"input": item.raw, "ids": item.ids.as_dict(), "error": str(exc), "candidates": []}
-        return {"input": item.raw, "ids": ids.as_dict(), "title": title,
-                "candidates": [candidate_to_dict(c) for c in cands]}
+                return {
+                    "input": item.raw,
+                    "ids": item.ids.as_dict(),
+                    "error": str(exc),
+                    "candidates": [],
+                }
+        return {
+            "input": item.raw,
+            "ids": ids.as_dict(),
+            "title": title,
+            "candidates": [candidate_to_dict(c) for c in cands],
+        }
 
     try:
         return list(await asyncio.gather(*(one(it) for it in items)))

@@ -28,11 +28,12 @@ from typing import Any
 from . import __version__
 from .cascade import Cascade, CascadeResult, Journal, NullJournal
 from .config import Config
-from .errors import LeaseLost
+from .errors import LeaseLost, StoreError
 from .ids import WorkIds
 from .inputs import InputItem
 from .ledger.base import Job, Lease, Ledger, OpStatus, OpType, State
 from .ledger.keys import idempotency_key, op_key
+from .ledger.reconcile import reconcile
 from .outcomes import FailureClass, Format, Outcome, Status
 from .store import Store
 from .telemetry.events import Emitter, EventType
@@ -155,7 +156,9 @@ class JobJournal:
     def done(self, op_type: OpType, ctx: str, result: dict[str, Any], code: str = "ok") -> None:
         self._finish(op_type, ctx, OpStatus.DONE, code, result)
 
-    def failed(self, op_type: OpType, ctx: str, code: str, result: dict[str, Any] | None = None) -> None:
+    def failed(
+        self, op_type: OpType, ctx: str, code: str, result: dict[str, Any] | None = None
+    ) -> None:
         self._finish(op_type, ctx, OpStatus.FAILED, code, result)
 
     def _finish(
@@ -163,16 +166,26 @@ class JobJournal:
     ) -> None:
         if not self.ledger.finish_op(self.lease, self._key(op_type, ctx), status, code, result):
             raise LeaseLost(f"lease on job {self.job.job_id} lost finishing {op_type.value}")
-        self.emit(EventType.OPERATION_COMPLETED, self.job.job_id, op=op_type.value, ctx=ctx,
-                  status=status.value, code=code)
+        self.emit(
+            EventType.OPERATION_COMPLETED,
+            self.job.job_id,
+            op=op_type.value,
+            ctx=ctx,
+            status=status.value,
+            code=code,
+        )
 
     def state(self, to_state: State, **fields: Any) -> None:
         if to_state is self.state_now and to_state is not State.STREAMING:
             return
         if not self.ledger.transition(self.lease, to_state, **fields):
             raise LeaseLost(f"lease on job {self.job.job_id} lost moving to {to_state.value}")
-        self.emit(EventType.JOB_STATE_CHANGED, self.job.job_id, from_state=self.state_now.value,
-                  to_state=to_state.value)
+        self.emit(
+            EventType.JOB_STATE_CHANGED,
+            self.job.job_id,
+            from_state=self.state_now.value,
+            to_state=to_state.value,
+        )
         self.state_now = to_state
         if to_state.terminal or to_state is State.RETRY_WAIT:
             self.emit(EventType.LEASE_RELEASED, self.job.job_id, reason=to_state.value)
@@ -188,14 +201,28 @@ def outcome_from_job(job: Job, status: Status | None = None) -> Outcome:
     """Rebuild the outcome the ledger remembers for a job (used for `already_done`)."""
     if job.state in _SUCCESS_STATES:
         st = status or (Status.DEDUPED if job.state is State.DEDUPED else Status.DOWNLOADED)
-        return Outcome(status=st, format=Format(job.format) if job.format else None,
-                       sha256=job.sha256, size=job.size, path=job.path, source=job.source, url=job.url)
+        return Outcome(
+            status=st,
+            format=Format(job.format) if job.format else None,
+            sha256=job.sha256,
+            size=job.size,
+            path=job.path,
+            source=job.source,
+            url=job.url,
+        )
     cls = FailureClass(job.outcome_class) if job.outcome_class else FailureClass.TRANSIENT
-    return Outcome(status=Status.FAILED, failure_class=cls, reason=job.outcome_reason,
-                   source=job.source, url=job.url)
+    return Outcome(
+        status=Status.FAILED,
+        failure_class=cls,
+        reason=job.outcome_reason,
+        source=job.source,
+        url=job.url,
+    )
 
 
-def result_record(raw: str | None, ids: WorkIds | None, outcome: Outcome, job_id: int | None) -> dict[str, Any]:
+def result_record(
+    raw: str | None, ids: WorkIds | None, outcome: Outcome, job_id: int | None
+) -> dict[str, Any]:
     return {
         "input": raw,
         "ids": ids.as_dict() if ids else {},
@@ -211,6 +238,7 @@ def result_record(raw: str | None, ids: WorkIds | None, outcome: Outcome, job_id
         "version": outcome.version,
         "technique": outcome.technique,
         "identity_verified": outcome.identity_verified,
+        "retry_at": outcome.retry_at,
         "job_id": job_id,
     }
 
@@ -244,14 +272,21 @@ class Runner:
 
     # -- bookkeeping -------------------------------------------------------------------
 
-    def _record(self, raw: str | None, ids: WorkIds | None, outcome: Outcome, job_id: int | None) -> None:
+    def _record(
+        self, raw: str | None, ids: WorkIds | None, outcome: Outcome, job_id: int | None
+    ) -> None:
         self.results.write(result_record(raw, ids, outcome, job_id))
         self.summary.add(outcome)
         self._on_outcome(outcome)
-        self.emit(EventType.JOB_FINISHED, job_id, status=outcome.status.value,
-                  failure_class=outcome.failure_class.value if outcome.failure_class else None,
-                  source=outcome.source, format=outcome.format.value if outcome.format else None,
-                  bytes=outcome.size or 0)
+        self.emit(
+            EventType.JOB_FINISHED,
+            job_id,
+            status=outcome.status.value,
+            failure_class=outcome.failure_class.value if outcome.failure_class else None,
+            source=outcome.source,
+            format=outcome.format.value if outcome.format else None,
+            bytes=outcome.size or 0,
+        )
 
     def record_invalid(self, item: InputItem) -> None:
         outcome = Outcome(Status.FAILED, FailureClass.INVALID_INPUT, reason=item.error)
@@ -263,7 +298,9 @@ class Runner:
 
     # -- planning ----------------------------------------------------------------------
 
-    def plan(self, items: Iterable[InputItem], *, report_done: bool = True, batch: int = 5000) -> int:
+    def plan(
+        self, items: Iterable[InputItem], *, report_done: bool = True, batch: int = 5000
+    ) -> int:
         """Insert jobs for valid items; report invalid ones and (optionally) ones already done."""
         assert self.ledger is not None
         planned = 0
@@ -281,13 +318,23 @@ class Runner:
             for it, (key, _), res in zip(chunk, pairs, results, strict=True):
                 if res.inserted:
                     planned += 1
-                    self.emit(EventType.JOB_PLANNED, res.job_id, work_key=it.ids.key() if it.ids else None)
+                    self.emit(
+                        EventType.JOB_PLANNED, res.job_id, work_key=it.ids.key() if it.ids else None
+                    )
                 elif report_done:
                     job = self.ledger.job_by_key(key)
-                    if job is not None and job.state.terminal:
+                    if job is not None and job.state is State.RETRY_WAIT and job.not_before and (
+                        job.not_before - self.ledger.now() > self.config.retry_wait_max_s
+                    ):
+                        cls = FailureClass(job.outcome_class or FailureClass.TRANSIENT.value)
+                        parked = _parked(cls, job.outcome_reason, job.not_before)
+                        self._record(it.raw, it.ids, parked, job.job_id)
+                    elif job is not None and job.state.terminal:
                         outcome = outcome_from_job(job)
                         if outcome.ok:
-                            outcome = Outcome(**{**_outcome_fields(outcome), "status": Status.ALREADY_DONE})
+                            outcome = Outcome(
+                                **{**_outcome_fields(outcome), "status": Status.ALREADY_DONE}
+                            )
                         self._record(it.raw, it.ids, outcome, job.job_id)
             chunk.clear()
 
@@ -307,12 +354,24 @@ class Runner:
     def recover(self) -> dict[str, int]:
         """Reconciler at start: free leases of dead local workers, drop stale parts."""
         assert self.ledger is not None
-        counts = {"released_dead_owner_leases": 0, "expired_leases": 0, "stale_parts_removed": 0}
+        counts = {
+            "released_dead_owner_leases": 0,
+            "expired_leases": 0,
+            "stale_ops_failed": 0,
+            "stale_parts_removed": 0,
+        }
         live = [s for s in State if not s.terminal and s not in (State.PLANNED, State.RETRY_WAIT)]
         for job in self.ledger.jobs(live):
-            if job.lease_owner and _owner_is_dead_local(job.lease_owner) and self.ledger.release(job.lease):
+            if (
+                job.lease_owner
+                and _owner_is_dead_local(job.lease_owner)
+                and self.ledger.release(job.lease)
+            ):
                 counts["released_dead_owner_leases"] += 1
         counts["expired_leases"] = self.ledger.expire_leases()
+        counts["stale_ops_failed"] = reconcile(
+            self.ledger, stale_after_s=self.config.lease_ttl_s
+        ).stale_ops_failed
         with contextlib.suppress(AttributeError, OSError):
             for part in self.store.stale_parts(older_than_s=7 * 86400):
                 part.unlink()
@@ -336,13 +395,21 @@ class Runner:
                     jobs = ledger.claim(self.owner, self.config.lease_ttl_s, limit=free)
                     claim_ms = round((time.monotonic() - t0) * 1000, 3)
                     for job in jobs:
-                        self.emit(EventType.JOB_LEASED, job.job_id, epoch=job.lease_epoch,
-                                  attempts=job.attempts, state=job.state.value, claim_ms=claim_ms)
+                        self.emit(
+                            EventType.JOB_LEASED,
+                            job.job_id,
+                            epoch=job.lease_epoch,
+                            attempts=job.attempts,
+                            state=job.state.value,
+                            claim_ms=claim_ms,
+                        )
                         tasks.add(asyncio.create_task(self._run_job(job)))
                 self.in_flight = len(tasks)
                 if tasks:
                     timeout = None if len(tasks) >= workers else poll_s
-                    done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                    done, _ = await asyncio.wait(
+                        tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                    )
                     for t in done:
                         tasks.discard(t)
                         t.result()
@@ -372,17 +439,7 @@ class Runner:
     def _next_wakeup(self) -> float | None:
         """When could a job become claimable (RETRY_WAIT timer, another worker's lease)?"""
         assert self.ledger is not None
-        nxt = getattr(self.ledger, "next_wakeup", None)
-        if nxt is not None:
-            value: float | None = nxt()
-            return value
-        best: float | None = None
-        waiting = [s for s in State if not s.terminal and s is not State.PLANNED]
-        for job in self.ledger.jobs(waiting):
-            t = job.not_before if job.state is State.RETRY_WAIT else job.lease_until
-            if t is not None and (best is None or t < best):
-                best = t
-        return best
+        return self.ledger.next_wakeup()
 
     def _count_waiting(self) -> int:
         assert self.ledger is not None
@@ -410,6 +467,18 @@ class Runner:
             await self._process(job, journal)
         except LeaseLost:
             self.summary.lease_lost += 1
+        except StoreError as exc:
+            # A full or unwritable disk fails every job alike: park this one for later
+            # (nothing was committed, its .part may resume) and stop the run with the error.
+            with contextlib.suppress(LeaseLost):
+                journal.state(
+                    State.RETRY_WAIT,
+                    not_before=self.ledger.now() + self.config.retry_backoff_s,
+                    outcome_class=FailureClass.TRANSIENT.value,
+                    outcome_reason=str(exc),
+                )
+            self.stop()
+            raise
         except asyncio.CancelledError:
             if not lost:
                 with contextlib.suppress(Exception):
@@ -430,13 +499,25 @@ class Runner:
         if job.state is State.FINALIZED and job.sha256 and job.format:
             blob = self.store.blob_path(job.sha256, job.format)
             if blob.exists():
-                outcome = self._index(ids, journal, blob, job.sha256, job.size or blob.stat().st_size,
-                                      Format(job.format), existed=False,
-                                      provenance={"source": job.source, "url": job.url})
+                outcome = self._index(
+                    ids,
+                    journal,
+                    blob,
+                    job.sha256,
+                    job.size or blob.stat().st_size,
+                    Format(job.format),
+                    existed=False,
+                    provenance={"source": job.source, "url": job.url},
+                )
                 self._record(raw, ids, outcome, job.job_id)
                 return
-        result = await self.cascade.run(ids, job_key=job.idempotency_key, journal=journal,
-                                        job_id=job.job_id, title=job.work.get("title"))
+        result = await self.cascade.run(
+            ids,
+            job_key=job.idempotency_key,
+            journal=journal,
+            job_id=job.job_id,
+            title=job.work.get("title"),
+        )
         final = self._conclude(result, journal, job)
         if final is not None:
             self._record(raw, result.ids, final, job.job_id)
@@ -451,11 +532,21 @@ class Runner:
             now = self.ledger.now() if self.ledger else time.time()
             backoff = self.config.retry_backoff_s * (4 ** max(0, attempts - 1))
             not_before = max(result.retry_at or 0.0, now + backoff)
-            journal.state(State.RETRY_WAIT, not_before=not_before, outcome_class=cls.value,
-                          outcome_reason=result.reason)
-            return None
-        journal.state(State.FAILED, outcome_class=cls.value, outcome_reason=result.reason,
-                      work={**result.ids.as_dict(), **({"input": job.work.get("input")} if job else {})})
+            journal.state(
+                State.RETRY_WAIT,
+                not_before=not_before,
+                outcome_class=cls.value,
+                outcome_reason=result.reason,
+            )
+            if not_before - now <= self.config.retry_wait_max_s:
+                return None  # this run will try it again
+            return _parked(cls, result.reason, not_before)
+        journal.state(
+            State.FAILED,
+            outcome_class=cls.value,
+            outcome_reason=result.reason,
+            work={**result.ids.as_dict(), **({"input": job.work.get("input")} if job else {})},
+        )
         return Outcome(Status.FAILED, cls, reason=result.reason)
 
     def _finalize(self, result: CascadeResult, journal: Journal, job_id: int | None) -> Outcome:
@@ -469,10 +560,24 @@ class Runner:
         # Our own earlier, interrupted FINALIZE may have put the blob there: not a dedupe.
         existed = existed and not seen_before
         journal.done(OpType.FINALIZE, sha, {"blob": str(blob), "existed": existed})
-        journal.state(State.FINALIZED, sha256=sha, size=w.download.size, format=fmt.value,
-                      source=w.candidate.source, url=w.candidate.url)
-        self.emit(EventType.ARTIFACT_STORED, job_id, sha256=sha, size=w.download.size, format=fmt.value, deduped=existed,
-                  source=w.candidate.source, url=w.candidate.url)
+        journal.state(
+            State.FINALIZED,
+            sha256=sha,
+            size=w.download.size,
+            format=fmt.value,
+            source=w.candidate.source,
+            url=w.candidate.url,
+        )
+        self.emit(
+            EventType.ARTIFACT_STORED,
+            job_id,
+            sha256=sha,
+            size=w.download.size,
+            format=fmt.value,
+            deduped=existed,
+            source=w.candidate.source,
+            url=w.candidate.url,
+        )
         self.summary.bytes += 0 if existed else w.download.size
         provenance = {
             "source": w.candidate.source,
@@ -488,32 +593,69 @@ class Runner:
             "title": result.title,
             **({"wayback": dict(w.candidate.extra)} if w.candidate.extra else {}),
         }
-        out = self._index(result.ids, journal, blob, sha, w.download.size, fmt, existed=existed,
-                          provenance=provenance)
+        out = self._index(
+            result.ids,
+            journal,
+            blob,
+            sha,
+            w.download.size,
+            fmt,
+            existed=existed,
+            provenance=provenance,
+        )
         return Outcome(
-            status=out.status, format=fmt, sha256=sha, size=w.download.size, path=out.path,
-            source=w.candidate.source, url=w.candidate.url, version=w.candidate.version.value,
-            technique=w.candidate.technique, identity_verified=w.verdict.identity_verified,
+            status=out.status,
+            format=fmt,
+            sha256=sha,
+            size=w.download.size,
+            path=out.path,
+            source=w.candidate.source,
+            url=w.candidate.url,
+            version=w.candidate.version.value,
+            technique=w.candidate.technique,
+            identity_verified=w.verdict.identity_verified,
         )
 
     def _index(
-        self, ids: WorkIds, journal: Journal, blob: Path, sha: str, size: int, fmt: Format,
-        *, existed: bool, provenance: dict[str, Any],
+        self,
+        ids: WorkIds,
+        journal: Journal,
+        blob: Path,
+        sha: str,
+        size: int,
+        fmt: Format,
+        *,
+        existed: bool,
+        provenance: dict[str, Any],
     ) -> Outcome:
         journal.started(OpType.INDEX, sha)
         friendly = self.store.link_friendly(ids, blob, fmt.value)
-        self.store.write_sidecar(ids, {
-            **provenance, "ids": ids.as_dict(), "sha256": sha, "size": size, "format": fmt.value,
-            "blob": self._rel(blob), "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "oafetch_version": __version__,
-        })
+        self.store.write_sidecar(
+            ids,
+            {
+                **provenance,
+                "ids": ids.as_dict(),
+                "sha256": sha,
+                "size": size,
+                "format": fmt.value,
+                "blob": self._rel(blob),
+                "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "oafetch_version": __version__,
+            },
+        )
         rel = self._rel(friendly)
         journal.done(OpType.INDEX, sha, {"path": rel})
         final = State.DEDUPED if existed else State.INDEXED
         journal.state(final, path=rel)
-        return Outcome(status=Status.DEDUPED if existed else Status.DOWNLOADED, format=fmt,
-                       sha256=sha, size=size, path=rel, source=provenance.get("source"),
-                       url=provenance.get("url"))
+        return Outcome(
+            status=Status.DEDUPED if existed else Status.DOWNLOADED,
+            format=fmt,
+            sha256=sha,
+            size=size,
+            path=rel,
+            source=provenance.get("source"),
+            url=provenance.get("url"),
+        )
 
     def _rel(self, path: Path) -> str:
         try:
@@ -534,11 +676,16 @@ class Runner:
                 key = idempotency_key(item.ids.key())
                 for attempt in range(1, self.config.max_job_attempts + 1):
                     result = await self.cascade.run(item.ids, job_key=key, journal=NullJournal())
-                    if result.winner is not None or not (result.failure and result.failure.retryable) \
-                            or attempt == self.config.max_job_attempts:
+                    if (
+                        result.winner is not None
+                        or not (result.failure and result.failure.retryable)
+                        or attempt == self.config.max_job_attempts
+                    ):
                         break
-                    delay = max((result.retry_at or 0) - time.time(),
-                                self.config.retry_backoff_s * 4 ** (attempt - 1))
+                    delay = max(
+                        (result.retry_at or 0) - time.time(),
+                        self.config.retry_backoff_s * 4 ** (attempt - 1),
+                    )
                     await asyncio.sleep(min(delay, self.config.retry_wait_max_s))
                 self._record(item.raw, result.ids, self._conclude_memory(result), None)
             finally:
@@ -569,6 +716,12 @@ class Runner:
             return self._finalize(result, NullJournal(), None)
         cls = result.failure or FailureClass.NO_OA_LOCATION
         return Outcome(Status.FAILED, cls, reason=result.reason)
+
+
+def _parked(cls: FailureClass, reason: str | None, not_before: float) -> Outcome:
+    """A job left in RETRY_WAIT past this run: reported failed now, retried by a later run."""
+    when = datetime.fromtimestamp(not_before, UTC).isoformat(timespec="seconds")
+    return Outcome(Status.FAILED, cls, reason=f"{reason}; waiting until {when}", retry_at=not_before)
 
 
 def _outcome_fields(o: Outcome) -> dict[str, Any]:

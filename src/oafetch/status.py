@@ -18,7 +18,9 @@ __all__ = ["collect_status"]
 def collect_status(cfg: Config) -> dict[str, Any]:
     where = ledger_location(cfg)
     if isinstance(where, Path) and not where.exists():
-        raise LedgerUnavailable(f"no ledger at {where}: run 'oafetch fetch --out {cfg.out} …' first")
+        raise LedgerUnavailable(
+            f"no ledger at {where}: run 'oafetch fetch --out {cfg.out} …' first"
+        )
     ledger = open_ledger(where)
     try:
         ledger.migrate()

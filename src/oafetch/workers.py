@@ -23,12 +23,15 @@ __all__ = ["run_worker_processes", "summary_from_results"]
 
 def run_worker_processes(config: Config, n: int) -> int:
     """Start `n` workers, wait for them, and return the worst exit code among them."""
-    payload = config_to_json(config)
     procs = []
-    for _ in range(n):
+    for i in range(n):
+        # Each child serves its own metrics port (PORT+1, PORT+2, …); the parent runs no jobs.
+        port = None if config.metrics_port is None else config.metrics_port + 1 + i
+        payload = config_to_json(config.model_copy(update={"metrics_port": port}))
         proc = subprocess.Popen(
             [sys.executable, "-m", "oafetch", "worker", "--config-stdin", "--quiet"],
-            stdin=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            text=True,
         )
         assert proc.stdin is not None
         proc.stdin.write(payload)

@@ -20,17 +20,29 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 300,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*OAFETCH, *args], capture_output=True, text=True, timeout=timeout,
-        env=env or cli_env(), cwd=cwd,
+        [*OAFETCH, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or cli_env(),
+        cwd=cwd,
     )
 
 
 def start_cli(args: Sequence[str], *, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*OAFETCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*OAFETCH, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=env or cli_env(),
     )
 
@@ -42,8 +54,16 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def sim_args(web: Any, out: Path, *extra: str) -> list[str]:
     """Flags that point oafetch at a running simweb (loopback: private networks allowed)."""
     return [
-        "--out", str(out), "--config", str(web.config_path), "--mailto", "tester@example.org",
-        "--allow-private-networks", "--rate", "*=500/s", *extra,
+        "--out",
+        str(out),
+        "--config",
+        str(web.config_path),
+        "--mailto",
+        "tester@example.org",
+        "--allow-private-networks",
+        "--rate",
+        "*=500/s",
+        *extra,
     ]
 
 
@@ -52,7 +72,9 @@ def write_inputs(path: Path, web: Any) -> Path:
     return path
 
 
-def confusion(web: Any, results: list[dict[str, Any]]) -> tuple[Counter[tuple[str, str]], list[str]]:
+def confusion(
+    web: Any, results: list[dict[str, Any]]
+) -> tuple[Counter[tuple[str, str]], list[str]]:
     """(expected, got) counts over the world, and the works whose outcome was wrong."""
     by_input = {r["input"]: r for r in results}
     table: Counter[tuple[str, str]] = Counter()
@@ -68,7 +90,9 @@ def confusion(web: Any, results: list[dict[str, Any]]) -> tuple[Counter[tuple[st
             got = r["class"]
         table[(want, got)] += 1
         if want != got:
-            wrong.append(f"{w.scenario} {w.input}: expected {want}, got {got} ({r and r.get('reason')})")
+            wrong.append(
+                f"{w.scenario} {w.input}: expected {want}, got {got} ({r and r.get('reason')})"
+            )
     return table, wrong
 
 

@@ -34,8 +34,14 @@ def _wait_for_part(out: Path, min_bytes: int, timeout: float) -> Path:
 
 def test_sigkill_mid_download_then_resume(tmp_path: Path) -> None:
     big = 4_000_000
-    with SimWeb(tmp_path / "web", works=6, seed=5, profile="crash", throttle_bps=1_500_000,
-                big_pdf_bytes=big) as web:
+    with SimWeb(
+        tmp_path / "web",
+        works=6,
+        seed=5,
+        profile="crash",
+        throttle_bps=1_500_000,
+        big_pdf_bytes=big,
+    ) as web:
         out = tmp_path / "out"
         inputs = write_inputs(tmp_path / "works.txt", web)
         args = ["fetch", "--input", str(inputs), *sim_args(web, out), "--workers", "3", "--quiet"]
@@ -53,7 +59,9 @@ def test_sigkill_mid_download_then_resume(tmp_path: Path) -> None:
 
         # The ledger shows work in progress, owned by a process that no longer exists.
         db = sqlite3.connect(out / "ledger.sqlite3")
-        states = dict(db.execute("SELECT state, count(*) FROM artifact_jobs GROUP BY state").fetchall())
+        states = dict(
+            db.execute("SELECT state, count(*) FROM artifact_jobs GROUP BY state").fetchall()
+        )
         db.close()
         assert set(states) - {"INDEXED", "DEDUPED", "FAILED"}, states
 

@@ -34,8 +34,13 @@ def first_run(web: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     inputs = write_inputs(base / "works.txt", web)
     before = len(web.requests())
     proc = run_cli(["fetch", "--input", str(inputs), *sim_args(web, out), "--quiet"])
-    return {"out": out, "inputs": inputs, "proc": proc, "requests_before": before,
-            "requests_after": len(web.requests())}
+    return {
+        "out": out,
+        "inputs": inputs,
+        "proc": proc,
+        "requests_before": before,
+        "requests_after": len(web.requests()),
+    }
 
 
 def test_every_work_gets_its_expected_outcome(web: Any, first_run: dict[str, Any]) -> None:
@@ -59,7 +64,11 @@ def test_successes_are_stored_by_hash_with_sidecar(first_run: dict[str, Any]) ->
         data = friendly.read_bytes()
         assert hashlib.sha256(data).hexdigest() == r["sha256"]
         blob = out / "store" / "sha256" / r["sha256"][:2] / f"{r['sha256']}.{r['format']}"
-        assert blob.exists() and blob.stat().st_ino == friendly.stat().st_ino or blob.read_bytes() == data
+        assert (
+            (blob.exists()
+            and blob.stat().st_ino == friendly.stat().st_ino)
+            or blob.read_bytes() == data
+        )
         sidecar = json.loads(friendly.with_suffix(".json").read_text())
         assert sidecar["sha256"] == r["sha256"] and sidecar["url"] == r["url"]
         assert sidecar["source"] == r["source"] and sidecar["size"] == len(data)
@@ -114,9 +123,19 @@ def test_status_reports_the_ledger(web: Any, first_run: dict[str, Any]) -> None:
 def test_events_cover_the_ledger_story(first_run: dict[str, Any]) -> None:
     events = read_jsonl(first_run["out"] / "events.jsonl")
     types = {e["type"] for e in events}
-    for needed in ("job_planned", "job_leased", "job_state_changed", "operation_started",
-                   "operation_completed", "source_queried", "candidate_found", "http_request",
-                   "attempt_finished", "artifact_stored", "job_finished"):
+    for needed in (
+        "job_planned",
+        "job_leased",
+        "job_state_changed",
+        "operation_started",
+        "operation_completed",
+        "source_queried",
+        "candidate_found",
+        "http_request",
+        "attempt_finished",
+        "artifact_stored",
+        "job_finished",
+    ):
         assert needed in types, needed
     blob = json.dumps(events)
     assert "tester@example.org" not in blob, "the contact email leaked into events"
@@ -132,19 +151,24 @@ def test_invalid_lines_are_reported_and_the_rest_goes_on(web: Any, tmp_path: Pat
     results = read_jsonl(out / "results.jsonl")
     invalid = [r for r in results if r["class"] == "invalid_input"]
     assert len(invalid) == 2
-    assert any("line 1" in r["reason"] for r in invalid) and any("line 3" in r["reason"] for r in invalid)
+    assert any("line 1" in r["reason"] for r in invalid) and any(
+        "line 3" in r["reason"] for r in invalid
+    )
     assert [r["status"] for r in results if r["input"] == good.input] == ["downloaded"]
 
 
 def test_disable_idempotency_writes_no_database(web: Any, tmp_path: Path) -> None:
     good = [w for w in web.world if w.expect_status == "downloaded"][:3]
     out = tmp_path / "out"
-    proc = run_cli(["fetch", *[w.input for w in good], *sim_args(web, out), "--disable-idempotency"])
+    proc = run_cli(
+        ["fetch", *[w.input for w in good], *sim_args(web, out), "--disable-idempotency"]
+    )
     assert proc.returncode == 0, proc.stderr
     assert not list(out.glob("ledger*")), "no database may be written"
     results = read_jsonl(out / "results.jsonl")
-    assert [r["status"] for r in results].count("downloaded") + [r["status"] for r in results].count(
-        "deduped") == 3
+    assert [r["status"] for r in results].count("downloaded") + [
+        r["status"] for r in results
+    ].count("deduped") == 3
 
 
 def test_bad_config_is_a_one_line_usage_error(tmp_path: Path) -> None:
@@ -159,9 +183,20 @@ def test_resolve_ranks_candidates_without_downloading(web: Any, tmp_path: Path) 
     works = [w for w in web.world if w.scenario in ("oa_pdf", "unpaywall_pdf", "arxiv_pdf")][:3]
     assert works
     before = len(web.requests())
-    proc = run_cli(["resolve", *[w.input for w in works], "--config", str(web.config_path),
-                    "--mailto", "tester@example.org", "--allow-private-networks", "--json",
-                    "--rate", "*=500/s"])
+    proc = run_cli(
+        [
+            "resolve",
+            *[w.input for w in works],
+            "--config",
+            str(web.config_path),
+            "--mailto",
+            "tester@example.org",
+            "--allow-private-networks",
+            "--json",
+            "--rate",
+            "*=500/s",
+        ]
+    )
     assert proc.returncode == 0, proc.stderr
     decoder = json.JSONDecoder()
     rows, text = [], proc.stdout.strip()
@@ -178,6 +213,8 @@ def test_resolve_ranks_candidates_without_downloading(web: Any, tmp_path: Path) 
     assert made, "resolve must ask the sources"
     from urllib.parse import urlsplit
 
-    proposed = {urlsplit(c["url"]).path for row in rows for c in row["candidates"] if c["kind"] == "pdf"}
+    proposed = {
+        urlsplit(c["url"]).path for row in rows for c in row["candidates"] if c["kind"] == "pdf"
+    }
     fetched = [r for r in made if r["path"] in proposed]
     assert not fetched, f"resolve downloaded a candidate: {fetched}"

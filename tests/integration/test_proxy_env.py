@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,14 +20,18 @@ from .helpers import cli_env, read_jsonl, run_cli, sim_args
 class _ForwardProxy(BaseHTTPRequestHandler):
     """A plain HTTP forward proxy that records every absolute URL it is asked for."""
 
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         self.seen.append(self.path)
         target = urlsplit(self.path)
         conn = http.client.HTTPConnection(target.hostname or "", target.port or 80, timeout=30)
         path = target.path + (f"?{target.query}" if target.query else "")
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() not in ("proxy-connection", "connection")
+        }
         conn.request("GET", path, headers=headers)
         resp = conn.getresponse()
         body = resp.read()
@@ -46,7 +50,7 @@ class _ForwardProxy(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def proxy() -> Iterator[tuple[str, list[str]]]:
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
     handler = type("Handler", (_ForwardProxy,), {"seen": seen})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -56,7 +60,9 @@ def proxy() -> Iterator[tuple[str, list[str]]]:
     server.server_close()
 
 
-def test_fetch_goes_through_the_environment_proxy(tmp_path: Path, proxy: tuple[str, list[str]]) -> None:
+def test_fetch_goes_through_the_environment_proxy(
+    tmp_path: Path, proxy: tuple[str, list[str]]
+) -> None:
     proxy_url, seen = proxy
     with SimWeb(tmp_path / "web", works=12, seed=3, profile="slice") as web:
         work = next(w for w in web.world if w.expect_status == "downloaded")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -189,10 +188,6 @@ def test_content_hosts_have_robots_and_404(slice_web: SimWeb, client: httpx.Clie
 
 
 # --- cascade --------------------------------------------------------------------------------
-
-
-def _data(web: SimWeb) -> dict[str, dict[str, Any]]:
-    return {w["input"]: w for w in web.world_data()["works"]}
 
 
 def test_crossref_link(cascade_web: SimWeb, client: httpx.Client) -> None:

@@ -195,7 +195,6 @@ def _plan(
     routes: dict[tuple[str, str], Resource],
     captures: dict[tuple[str, str], Resource],
     ids: dict[str, str],
-    n_works: int,
 ) -> None:
     """Fill `spec.apis` and the routes that realise the work's scenario."""
     i, key, scen = spec.sim.index, spec.key, spec.sim.scenario
@@ -325,7 +324,6 @@ def _plan(
         routes[(host, path)] = Resource("pdf", i)
         apis[src] = Loc(host, None, path, "acceptedVersion", "repository")
     # unknown / invalid_input: nothing anywhere
-    del n_works
 
 
 def build_world(
@@ -383,7 +381,7 @@ def build_world(
             group,
         )
         spec = WorkSpec(sim, key, ids.get("doi"), size, 2015 + rng.randint(0, 10))
-        _plan(spec, routes, captures, ids, works)
+        _plan(spec, routes, captures, ids)
         if "openalex" in spec.apis:
             ids["openalex"] = f"W{4_100_000_000 + seed * 100_000 + i}"
         spec.sim = SimWork(

@@ -75,7 +75,9 @@ class ProgressDisplay:
     def _detail(self) -> str:
         elapsed = max(time.monotonic() - self._t0, 1e-6)
         rate = (self.done + self.failed) / elapsed
-        return f"ok {self.done} · failed {self.failed} · in flight {self.in_flight()} · {rate:.1f}/s"
+        return (
+            f"ok {self.done} · failed {self.failed} · in flight {self.in_flight()} · {rate:.1f}/s"
+        )
 
     def _line(self) -> None:
         n = self.done + self.failed
