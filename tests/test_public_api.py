@@ -13,8 +13,17 @@ def test_all_is_sorted_and_complete() -> None:
         assert getattr(oafetch, name) is not None, name
     public = {name for name in vars(oafetch) if not name.startswith("_")}
     modules = {name for name, v in vars(oafetch).items() if type(v).__name__ == "module"}
-    helpers = {"TYPE_CHECKING", "Any"}
-    assert public - modules - helpers == set(oafetch.__all__) - {"__version__"}
+    assert public - modules - {"annotations"} == set(oafetch.__all__) - {"__version__"}
+
+
+def test_fetch_is_the_function_even_after_the_fetch_subpackage_loads() -> None:
+    import importlib
+
+    importlib.import_module("oafetch.fetch.validate")
+    importlib.import_module("oafetch.fetch.classify")
+    from oafetch import api
+
+    assert oafetch.fetch is api.fetch and callable(oafetch.fetch)
 
 
 def test_every_exception_is_an_oafetch_error() -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from typing import TYPE_CHECKING, Any
-
 from .config import Config, load_config
 from .errors import (
     CircuitOpen,
@@ -32,24 +30,12 @@ from .errors import (
 from .ids import WorkIds, parse_identifier
 from .outcomes import FailureClass, Format, Outcome, Status
 
-if TYPE_CHECKING:
-    from .api import fetch, fetch_async
-    from .runner import RunSummary
-
-# The runtime half (client, ledger, cascade) loads on first use, so `import oafetch` and
-# `oafetch --help` stay fast and light.
-_LAZY = {"fetch": "api", "fetch_async": "api", "RunSummary": "runner"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'oafetch' has no attribute {name!r}")
-
+# `fetch` is both the public function and the `oafetch.fetch` subpackage (DESIGN §2).
+# Importing `.api` first loads the subpackage (which binds `oafetch.fetch` to it); binding
+# the function afterwards makes `oafetch.fetch` the function for good, since a loaded
+# subpackage is never re-bound on the parent.
+from .api import fetch, fetch_async  # noqa: E402
+from .runner import RunSummary  # noqa: E402
 
 __all__ = [
     "CircuitOpen",

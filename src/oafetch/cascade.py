@@ -682,6 +682,9 @@ class Cascade:
         if a.candidate.extra.get("landing_self") and a.failure is FailureClass.WRONG_TYPE:
             return  # a landing page that is not full text: landing_no_link already says it
         st.fail(a.failure, a.reason)
+        if a.failure is FailureClass.BOT_WALL:
+            # A wall is host-wide: give the host a rest; other candidates go on meanwhile.
+            self.http.cool_down(a.candidate.url, self.config.politeness.bot_wall_cooldown_s)
         if a.failure in (
             FailureClass.LINK_DEAD,
             FailureClass.BOT_WALL,

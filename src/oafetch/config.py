@@ -60,6 +60,8 @@ class PolitenessConfig(_Model):
     host_concurrency: int = Field(4, ge=1)
     robots_ttl_s: float = Field(3600.0, ge=0)
     robots_error_ttl_s: float = Field(600.0, ge=0)
+    # A bot wall (Cloudflare, captcha) holds every request to that host back this long.
+    bot_wall_cooldown_s: float = Field(5.0, ge=0)
     metadata_cache: bool = True
     metadata_cache_ttl_s: float = Field(7 * 86400.0, ge=0)
     rate_key_prefix: str = "oafetch"

@@ -72,3 +72,20 @@ def test_successes_name_their_source_and_format(run: dict[str, Any]) -> None:
 def test_robots_disallowed_paths_are_never_requested(run: dict[str, Any]) -> None:
     private = [r for r in run["web"].requests() if r["path"].startswith("/private/")]
     assert private == []
+
+
+def test_every_event_type_is_emitted_by_the_pipeline(run: dict[str, Any]) -> None:
+    """The cascade world exercises every event type except the two that need a crash or a
+    long lease (crash_recovery, lease_renewed: test_crash_resume.py checks those)."""
+    from oafetch.telemetry.events import EventType
+
+    events = read_jsonl(run["out"] / "events.jsonl")
+    seen = Counter(e["type"] for e in events)
+    wanted = {t.value for t in EventType} - {"crash_recovery", "lease_renewed"}
+    missing = wanted - set(seen)
+    assert not missing, f"never emitted: {sorted(missing)}"
+    # Each replay is of a source answer recorded by an earlier attempt of the same job.
+    replays = [e for e in events if e["type"] == "idempotency_replay"]
+    done = {(e["job_id"], e["fields"]["ctx"]) for e in events
+            if e["type"] == "operation_completed" and e["fields"]["status"] == "done"}
+    assert all((e["job_id"], e["fields"]["ctx"]) in done for e in replays)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from oafetch.simweb import SimWeb
 
-from .helpers import read_jsonl, run_cli, sim_args, start_cli, write_inputs
+from .helpers import cli_env, read_jsonl, run_cli, sim_args, start_cli, write_inputs
 
 
 def _wait_for_part(out: Path, min_bytes: int, timeout: float) -> Path:
@@ -45,8 +45,10 @@ def test_sigkill_mid_download_then_resume(tmp_path: Path) -> None:
         out = tmp_path / "out"
         inputs = write_inputs(tmp_path / "works.txt", web)
         args = ["fetch", "--input", str(inputs), *sim_args(web, out), "--workers", "3", "--quiet"]
+        # A short lease, so the heartbeat renews it during the multi-second downloads.
+        env = cli_env(OAFETCH_LEASE_TTL_S="3")
 
-        proc = start_cli(args)
+        proc = start_cli(args, env=env)
         try:
             # Past the first 1 MiB checkpoint, so there is recorded progress to resume from.
             part = _wait_for_part(out, 1_600_000, timeout=60)
@@ -66,7 +68,7 @@ def test_sigkill_mid_download_then_resume(tmp_path: Path) -> None:
         assert set(states) - {"INDEXED", "DEDUPED", "FAILED"}, states
 
         n_before = len(web.requests())
-        done = run_cli(args, timeout=240)
+        done = run_cli(args, timeout=240, env=env)
         assert done.returncode in (0, 3), done.stderr
         resumed_requests = web.requests()[n_before:]
 
@@ -92,3 +94,8 @@ def test_sigkill_mid_download_then_resume(tmp_path: Path) -> None:
     ranged = [r for r in resumed_requests if r.get("range")]
     assert ranged, "the restarted run should resume the interrupted download with Range"
     assert any(r["status"] == 206 for r in ranged)
+    # The restart reported what it recovered, and leases were renewed while streaming.
+    events = read_jsonl(out / "events.jsonl")
+    recoveries = [e for e in events if e["type"] == "crash_recovery"]
+    assert recoveries and recoveries[-1]["fields"]["released_dead_owner_leases"] >= 1
+    assert any(e["type"] == "lease_renewed" for e in events)

@@ -141,6 +141,15 @@ def test_events_cover_the_ledger_story(first_run: dict[str, Any]) -> None:
     assert "tester@example.org" not in blob, "the contact email leaked into events"
 
 
+def test_contact_email_appears_nowhere_but_the_user_agent(first_run: dict[str, Any]) -> None:
+    out: Path = first_run["out"]
+    proc = first_run["proc"]
+    for text in (proc.stdout, proc.stderr, (out / "results.jsonl").read_text()):
+        assert "tester@example.org" not in text
+    for sidecar in (out / "by-id").glob("*.json"):
+        assert "tester@example.org" not in sidecar.read_text()
+
+
 def test_invalid_lines_are_reported_and_the_rest_goes_on(web: Any, tmp_path: Path) -> None:
     good = next(w for w in web.world if w.expect_status == "downloaded")
     inputs = tmp_path / "mixed.txt"

@@ -23,6 +23,7 @@ Rules (tested in tests/fetch/test_validate.py):
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ def bare_doi(doi: str) -> str:
     return _DOI_PREFIXES.sub("", doi.strip()).lower()
 
 
+@functools.lru_cache(maxsize=1024)
 def _flexible(ident: str) -> re.Pattern[str]:
     """A pattern for `ident` that tolerates whitespace / hyphenated breaks between its chars."""
     gap = r"(?:-?\s+)?"

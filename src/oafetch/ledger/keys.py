@@ -8,6 +8,7 @@ recipe: changing what goes into a key must bump it rather than silently re-key a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -35,11 +36,13 @@ def idempotency_key(work: WorkIds | str) -> str:
     return _sha256(canonical_json({"v": 1, "work": work_key, "artifact": "fulltext"}))
 
 
+@functools.lru_cache(maxsize=8192)
 def op_key(job_key: str, op_type: OpType | str, ctx: str) -> str:
     """The key of one side effect: job idempotency key + op type + its context.
 
     `ctx` is what distinguishes two effects of the same type within one job: the URL for
     HEAD/STREAM, the sha256 for FINALIZE/INDEX/DEDUPE, the source name for RESOLVE.
+    Cached: a journalled op asks for its key three times (get, start, finish).
     """
     op = OpType(op_type)
     return _sha256(canonical_json({"v": 1, "job": job_key, "op": op.value, "ctx": ctx}))

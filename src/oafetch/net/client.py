@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from enum import StrEnum
@@ -39,6 +40,7 @@ from ..telemetry.events import EventType
 from .breaker import Breaker, BreakerState
 from .cache import MetadataCache
 from .politeness import HostGates, RateLimiter, RateTable
+from .pool import PerOriginTransport
 from .retry import Action, RetryPolicy, is_retryable_status, retry_after_from_headers
 from .robots import RobotsCache
 from .settings import ClientSettings
@@ -93,6 +95,12 @@ def _warn_ignore_robots() -> None:
     log.debug("ignore_robots is on")
 
 
+def _env_proxies() -> bool:
+    """Whether the environment names a proxy httpx would use (HTTP(S)_PROXY, ALL_PROXY)."""
+    found = urllib.request.getproxies()
+    return any(found.get(k) for k in ("http", "https", "all"))
+
+
 def _host(url: httpx.URL) -> str:
     port = url.port
     return f"{url.host}:{port}" if port is not None else url.host
@@ -119,6 +127,11 @@ class HttpClient:
         limits = httpx.Limits(
             max_connections=s.max_connections, max_keepalive_connections=s.max_connections
         )
+        if transport is None and not _env_proxies():
+            # One small pool per origin: httpcore's pool scan is O(n²) in its size (pool.py).
+            # With a *_PROXY variable set, every request goes through the proxy anyway, so
+            # httpx keeps its own transports (and its proxy handling).
+            transport = PerOriginTransport(limits=limits)
         # trust_env stays True (the default) so SSL_CERT_FILE and *_PROXY keep working.
         self._client = httpx.AsyncClient(
             transport=transport,
@@ -235,6 +248,11 @@ class HttpClient:
         await self._limiter.aclose()
         if self._cache is not None:
             await self._cache.aclose()
+
+    def cool_down(self, url: str, seconds: float) -> None:
+        """Hold every request to the URL's host back for `seconds` (e.g. after a bot wall)."""
+        if seconds > 0:
+            self._gates.close_until(_host(httpx.URL(url)), seconds)
 
     def breaker_state(self, host: str) -> BreakerState:
         breaker = self._breakers.get(host)
