@@ -34,8 +34,9 @@ def test_bad_flags_are_config_errors(kwargs: dict[str, object], needle: str) -> 
 
 
 def test_sources_and_prefer_flags() -> None:
-    cfg = build_config(config_file=None, sources="openalex,arxiv", prefer="xml,pdf",
-                       disable_source=["arxiv"])
+    cfg = build_config(
+        config_file=None, sources="openalex,arxiv", prefer="xml,pdf", disable_source=["arxiv"]
+    )
     assert cfg.source_active("openalex") and not cfg.source_active("arxiv")
     assert not cfg.source_active("unpaywall")
     assert [f.value for f in cfg.prefer] == ["xml", "pdf"]

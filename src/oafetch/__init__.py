@@ -8,6 +8,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# `fetch` is both the public function and the `oafetch.fetch` subpackage (DESIGN §2).
+# Importing `.api` first loads the subpackage (which binds `oafetch.fetch` to it); binding
+# the function afterwards makes `oafetch.fetch` the function for good, since a loaded
+# subpackage is never re-bound on the parent.
+from .api import fetch, fetch_async
 from .config import Config, load_config
 from .errors import (
     CircuitOpen,
@@ -29,13 +34,7 @@ from .errors import (
 )
 from .ids import WorkIds, parse_identifier
 from .outcomes import FailureClass, Format, Outcome, Status
-
-# `fetch` is both the public function and the `oafetch.fetch` subpackage (DESIGN §2).
-# Importing `.api` first loads the subpackage (which binds `oafetch.fetch` to it); binding
-# the function afterwards makes `oafetch.fetch` the function for good, since a loaded
-# subpackage is never re-bound on the parent.
-from .api import fetch, fetch_async  # noqa: E402
-from .runner import RunSummary  # noqa: E402
+from .runner import RunSummary
 
 __all__ = [
     "CircuitOpen",

@@ -586,9 +586,19 @@ class Cascade:
                     # The "landing page" may itself be the article's full text (Europe PMC,
                     # OJS galleys): let validation decide; a mere landing page stays
                     # landing_no_link (see _note_failure).
-                    found = [Candidate(c.url, Kind.HTML, c.source, "landing.self_fulltext",
-                                       c.version, c.host_type, c.license, c.also_from,
-                                       {"landing_self": True})]
+                    found = [
+                        Candidate(
+                            c.url,
+                            Kind.HTML,
+                            c.source,
+                            "landing.self_fulltext",
+                            c.version,
+                            c.host_type,
+                            c.license,
+                            c.also_from,
+                            {"landing_self": True},
+                        )
+                    ]
             self.emit(
                 EventType.SOURCE_QUERIED,
                 st.job_id,

@@ -323,8 +323,11 @@ class Runner:
                     )
                 elif report_done:
                     job = self.ledger.job_by_key(key)
-                    if job is not None and job.state is State.RETRY_WAIT and job.not_before and (
-                        job.not_before - self.ledger.now() > self.config.retry_wait_max_s
+                    if (
+                        job is not None
+                        and job.state is State.RETRY_WAIT
+                        and job.not_before
+                        and (job.not_before - self.ledger.now() > self.config.retry_wait_max_s)
                     ):
                         cls = FailureClass(job.outcome_class or FailureClass.TRANSIENT.value)
                         parked = _parked(cls, job.outcome_reason, job.not_before)
@@ -721,7 +724,9 @@ class Runner:
 def _parked(cls: FailureClass, reason: str | None, not_before: float) -> Outcome:
     """A job left in RETRY_WAIT past this run: reported failed now, retried by a later run."""
     when = datetime.fromtimestamp(not_before, UTC).isoformat(timespec="seconds")
-    return Outcome(Status.FAILED, cls, reason=f"{reason}; waiting until {when}", retry_at=not_before)
+    return Outcome(
+        Status.FAILED, cls, reason=f"{reason}; waiting until {when}", retry_at=not_before
+    )
 
 
 def _outcome_fields(o: Outcome) -> dict[str, Any]:

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from integration.helpers import OAFETCH, cli_env, run_cli
 from oafetch.ledger import open_ledger
 from oafetch.ledger.base import Job, State
-
-from integration.helpers import OAFETCH, cli_env, run_cli
 
 SUCCESS = (State.INDEXED, State.DEDUPED)
 

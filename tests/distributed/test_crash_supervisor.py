@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from integration.helpers import run_cli, sim_args, write_inputs
 from oafetch.simweb import SimWeb
 
-from integration.helpers import run_cli, sim_args, write_inputs
 from ._support import SUCCESS, Supervisor, assert_sound, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

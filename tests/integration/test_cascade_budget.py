@@ -7,6 +7,7 @@ log shows what the server saw (including bodies cut off by our cancellation).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,7 +67,9 @@ class TwoCandidates:
         return SourceResult(source=self.name, candidates=cands, title=TITLE)
 
 
-def _cascade(tmp_path: Path, sources: dict[str, Any], **fallback: Any) -> tuple[Cascade, HttpClient]:
+def _cascade(
+    tmp_path: Path, sources: dict[str, Any], **fallback: Any
+) -> tuple[Cascade, HttpClient]:
     cfg = load_config(
         env={},
         overrides={
@@ -81,11 +84,15 @@ def _cascade(tmp_path: Path, sources: dict[str, Any], **fallback: Any) -> tuple[
         },
     )
     http = HttpClient(ClientSettings.from_config(cfg), emit=Emitter("t").emit)
-    cascade = Cascade(cfg, http=http, store=Store(tmp_path), sources=sources, emit=lambda *a, **k: None)
+    cascade = Cascade(
+        cfg, http=http, store=Store(tmp_path), sources=sources, emit=lambda *a, **k: None
+    )
     return cascade, http
 
 
-async def test_a_source_slower_than_the_budget_ends_the_work_on_time(web: Any, tmp_path: Path) -> None:
+async def test_a_source_slower_than_the_budget_ends_the_work_on_time(
+    web: Any, tmp_path: Path
+) -> None:
     slow = SlowSource(web.url("faults", "/delay?ms=8000&size=10"))
     cascade, http = _cascade(tmp_path, {"slow": slow}, total_timeout_ms=1000)
     t0 = time.monotonic()
@@ -102,9 +109,15 @@ async def test_a_source_slower_than_the_budget_ends_the_work_on_time(web: Any, t
 async def test_the_winner_cancels_the_slow_download(web: Any, tmp_path: Path) -> None:
     size = 400_000
     slow_url = web.url("faults", f"/drip?size={size}&bps=20000")  # would take 20 s
-    fast_url = web.url("faults", f"/pdf?size=30000&title={TITLE.replace(' ', '+')}&doi={DOI}&seed=4")
-    cascade, http = _cascade(tmp_path, {"two": TwoCandidates(slow_url, fast_url)},
-                             max_concurrent=2, total_timeout_ms=30_000)
+    fast_url = web.url(
+        "faults", f"/pdf?size=30000&title={TITLE.replace(' ', '+')}&doi={DOI}&seed=4"
+    )
+    cascade, http = _cascade(
+        tmp_path,
+        {"two": TwoCandidates(slow_url, fast_url)},
+        max_concurrent=2,
+        total_timeout_ms=30_000,
+    )
     t0 = time.monotonic()
     try:
         result = await cascade.run(WorkIds(doi=DOI), job_key="k2")
@@ -113,7 +126,7 @@ async def test_the_winner_cancels_the_slow_download(web: Any, tmp_path: Path) ->
     elapsed = time.monotonic() - t0
     assert result.winner is not None and result.winner.candidate.url == fast_url
     assert elapsed < 5, f"the cascade waited {elapsed:.1f}s for a loser"
-    time.sleep(0.5)  # let the server notice the closed connection and log it
+    await asyncio.sleep(0.5)  # let the server notice the closed connection and log it
     drips = [r for r in web.requests() if r["path"] == "/drip"]
     assert drips, "the slow candidate was started in parallel"
     assert all(r["bytes"] < size for r in drips), "the losing download ran to completion"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with SimWeb(base / "web", works=300, seed=21, profile="cascade") as web:
         out = base / "out"
         inputs = write_inputs(base / "works.txt", web)
-        proc = run_cli(["fetch", "--input", str(inputs), *sim_args(web, out), "--quiet"],
-                       timeout=400)
+        proc = run_cli(
+            ["fetch", "--input", str(inputs), *sim_args(web, out), "--quiet"], timeout=400
+        )
         yield {"web": web, "out": out, "proc": proc, "results": read_jsonl(out / "results.jsonl")}
 
 
@@ -86,6 +86,9 @@ def test_every_event_type_is_emitted_by_the_pipeline(run: dict[str, Any]) -> Non
     assert not missing, f"never emitted: {sorted(missing)}"
     # Each replay is of a source answer recorded by an earlier attempt of the same job.
     replays = [e for e in events if e["type"] == "idempotency_replay"]
-    done = {(e["job_id"], e["fields"]["ctx"]) for e in events
-            if e["type"] == "operation_completed" and e["fields"]["status"] == "done"}
+    done = {
+        (e["job_id"], e["fields"]["ctx"])
+        for e in events
+        if e["type"] == "operation_completed" and e["fields"]["status"] == "done"
+    }
     assert all((e["job_id"], e["fields"]["ctx"]) in done for e in replays)

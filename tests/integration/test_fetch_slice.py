@@ -65,10 +65,8 @@ def test_successes_are_stored_by_hash_with_sidecar(first_run: dict[str, Any]) ->
         assert hashlib.sha256(data).hexdigest() == r["sha256"]
         blob = out / "store" / "sha256" / r["sha256"][:2] / f"{r['sha256']}.{r['format']}"
         assert (
-            (blob.exists()
-            and blob.stat().st_ino == friendly.stat().st_ino)
-            or blob.read_bytes() == data
-        )
+            blob.exists() and blob.stat().st_ino == friendly.stat().st_ino
+        ) or blob.read_bytes() == data
         sidecar = json.loads(friendly.with_suffix(".json").read_text())
         assert sidecar["sha256"] == r["sha256"] and sidecar["url"] == r["url"]
         assert sidecar["source"] == r["source"] and sidecar["size"] == len(data)
