@@ -384,6 +384,11 @@ class Cascade:
             api_url=cfg.api_url,
         )
 
+    def context(self, name: str) -> SourceContext:
+        """The context a source runs with (settings, polite client, contact) — also used by
+        inputs that page a source's API, such as the OpenAlex query."""
+        return self._ctx(name)
+
     def _ctx(self, name: str) -> SourceContext:
         ctx = self._contexts.get(name)
         if ctx is None:

@@ -272,6 +272,7 @@ def _run_fetch(
     follow: bool = False,
     processes: int = 1,
     truncate_results: bool = True,
+    query: tuple[str, str | None, int | None] | None = None,
 ) -> int:
     """Plan `items` (if any) and run jobs: in this process, or in `processes` children."""
     from .api import open_session
@@ -311,6 +312,17 @@ def _run_fetch(
                     s.runner.recover()
                     if items is not None:
                         s.runner.plan(items)
+                    if query is not None:
+                        from .inputs import iter_openalex_query
+
+                        flt, search, max_works = query
+                        async for batch in iter_openalex_query(
+                            s.cascade.context("openalex"),
+                            filter=flt,
+                            search=search,
+                            max_works=max_works,
+                        ):
+                            s.runner.plan(batch)
                     if processes > 1:
                         return s.runner.summary
                     counts = s.ledger.counts()
@@ -431,6 +443,28 @@ def fetch(
     ignore_robots: Annotated[
         bool, typer.Option("--ignore-robots", envvar="OAFETCH_IGNORE_ROBOTS")
     ] = False,
+    openalex: Annotated[
+        str | None,
+        typer.Option(
+            "--openalex",
+            envvar="OAFETCH_OPENALEX_FILTER",
+            help="Select works by an OpenAlex filter, e.g. 'institutions.id:I27837315'.",
+        ),
+    ] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            envvar="OAFETCH_OPENALEX_SEARCH",
+            help="OpenAlex full-text search with --openalex.",
+        ),
+    ] = None,
+    max_works: Annotated[
+        int | None,
+        typer.Option(
+            "--max", envvar="OAFETCH_OPENALEX_MAX", min=1, help="At most N works from --openalex."
+        ),
+    ] = None,
     processes: Annotated[
         int,
         typer.Option(
@@ -446,8 +480,13 @@ def fetch(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", envvar="OAFETCH_QUIET")] = False,
 ) -> None:
     """Fetch full text for the given works into --out (ledgered, resumable)."""
-    if not identifiers and input_file is None:
-        _fail("give identifiers or --input FILE (see oafetch fetch --help)", EXIT_USAGE)
+    if not identifiers and input_file is None and openalex is None:
+        _fail(
+            "give identifiers, --input FILE or --openalex FILTER (see oafetch fetch --help)",
+            EXIT_USAGE,
+        )
+    if (search or max_works) and openalex is None:
+        _fail("--search and --max go with --openalex FILTER", EXIT_USAGE)
     cfg = _guard(
         lambda: build_config(
             config_file=config,
@@ -473,7 +512,14 @@ def fetch(
         )
     )
     items = iter_inputs(identifiers or [], input_file)
-    code = _guard(lambda: _run_fetch(cfg, items, as_json=as_json, quiet=quiet, processes=processes))
+    query = (openalex, search, max_works) if openalex is not None else None
+    if query is not None and cfg.enable_idempotency is False:
+        _fail("--openalex needs the ledger; drop --disable-idempotency", EXIT_USAGE)
+    code = _guard(
+        lambda: _run_fetch(
+            cfg, items, as_json=as_json, quiet=quiet, processes=processes, query=query
+        )
+    )
     raise typer.Exit(code)
 
 

@@ -15,11 +15,10 @@ File formats, chosen by extension:
 - anything else (``.txt`` …): one id per line; blank lines and ``#`` comments are skipped.
 - ``-``: standard input, read as text lines.
 
-Seam for the OpenAlex query input (``--openalex FILTER``, not built yet): it will be a
-separate async generator, ``iter_openalex_query(filter, search, max, ctx)``, yielding
-`InputItem`s with ``line=None`` and ids filled from each page of ``/works?filter=…&cursor=…``
-(the page parser is `oafetch.sources.openalex.parse_works_page`). The runner chains it after
-`iter_inputs`; nothing here needs to change for it.
+The OpenAlex query input (``--openalex FILTER [--search TEXT] [--max N]``) is the async
+generator `iter_openalex_query`: it pages ``/works?filter=…&cursor=…`` through the polite
+client and yields one batch of `InputItem`s per page, so planning keeps pace with paging
+and memory stays flat however many works the query selects.
 """
 
 from __future__ import annotations
@@ -27,13 +26,16 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .errors import ConfigError, InvalidIdentifier
+
+if TYPE_CHECKING:
+    from .sources.base import SourceContext
 from .ids import (
     EXPECTED,
     WorkIds,
@@ -214,3 +216,51 @@ def check_input_file(input_file: Path | None) -> None:
     if input_file is not None and str(input_file) != "-":
         with _open_text(input_file):
             pass
+
+
+async def iter_openalex_query(
+    ctx: SourceContext,
+    *,
+    filter: str,
+    search: str | None = None,
+    max_works: int | None = None,
+    per_page: int = 200,
+) -> AsyncIterator[list[InputItem]]:
+    """Batches of works selected by an OpenAlex query, following `meta.next_cursor`."""
+    from .net.client import Role
+    from .sources.openalex import parse_works_page
+
+    cursor: str | None = "*"
+    taken = 0
+    while cursor and (max_works is None or taken < max_works):
+        size = per_page if max_works is None else min(per_page, max_works - taken)
+        params: dict[str, str | int] = {"filter": filter, "per-page": size, "cursor": cursor}
+        if search:
+            params["search"] = search
+        if ctx.mailto:
+            params["mailto"] = ctx.mailto
+        if ctx.settings.api_key:
+            params["api_key"] = ctx.settings.api_key
+        response = await ctx.http.get(
+            f"{ctx.settings.base_url}/works", role=Role.METADATA, params=params
+        )
+        if response.status_code != 200:
+            raise ConfigError(
+                f"the OpenAlex query was refused (HTTP {response.status_code}): check --openalex "
+                f"{filter!r}"
+            )
+        data = response.json()
+        batch = []
+        for result in parse_works_page(data)[:size]:
+            if result.ids:
+                raw = (
+                    f"https://openalex.org/{result.ids.openalex}"
+                    if result.ids.openalex
+                    else result.ids.key()
+                )
+                batch.append(InputItem(None, raw, result.ids, None))
+        taken += len(batch)
+        if batch:
+            yield batch
+        meta = data.get("meta") or {}
+        cursor = meta.get("next_cursor") if data.get("results") else None
