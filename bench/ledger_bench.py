@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import multiprocessing as mp
 import os
 import resource
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PG_URL, percentile, table, write_result  # noqa: E402
+from common import PG_URL, RESULTS, percentile, table, write_result  # noqa: E402
 
 from oafetch.ledger import OpStatus, OpType, State, idempotency_key, op_key, open_ledger  # noqa: E402
 
@@ -232,6 +233,10 @@ def bench_big(n: int, kinds: list[str]) -> None:
         res[kind] = r
         rows.append([kind, n, r["plan_s"], r["plan_per_s"], r["status_query_ms"], r["claim8_p50_ms"],
                      r["claim8_p99_ms"], r["peak_rss_mb"]])
+    old = RESULTS / "ledger_1m.json"  # one backend at a time may be re-run: keep the other
+    if old.exists():
+        with contextlib.suppress(ValueError, KeyError):
+            res = {**json.loads(old.read_text())["results"], **res}
     path = write_result("ledger_1m", {"jobs": n, "results": res})
     print(table(rows, ["backend", "jobs", "plan s", "plans/s", "status ms", "claim p50 ms",
                        "claim p99 ms", "peak RSS MB"]))

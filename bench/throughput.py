@@ -46,6 +46,9 @@ def main() -> None:
     ap.add_argument("--extra", default="", help="more `oafetch fetch` flags, e.g. '--processes 2'")
     ap.add_argument("--name", default="throughput")
     ap.add_argument("--no-rerun", action="store_true")
+    ap.add_argument("--tier1", default=None,
+                    help="comma list: replace the fallback tiers by ONE tier of these sources "
+                         "(what-if: a cascade that asks only what it needs)")
     ns = ap.parse_args()
     extra = shlex.split(ns.extra) + ["--workers", str(ns.workers)]
     tmp = Path(tempfile.mkdtemp(prefix="oafetch-bench-"))
@@ -65,7 +68,13 @@ def main() -> None:
                 raise SystemExit(f"oracle failed: {a.stderr[-800:]}")
             oa = a.json()
             out = tmp / "out"
-            cmd = oafetch_cmd(works_file, out, web.config_path, *extra)
+            config = web.config_path
+            if ns.tier1:
+                config = tmp / "oafetch-tier1.toml"
+                names = ", ".join(f'"{x}"' for x in ns.tier1.split(","))
+                config.write_text(web.config_path.read_text() + "\n[[fallback.tiers]]\n"
+                                  f'name = "direct_oa"\nparallel = 3\nsources = [{names}]\n')
+            cmd = oafetch_cmd(works_file, out, config, *extra)
             b = run_timed(cmd)
             n2, s2 = len(web.requests()), server_cpu(web.pid)
             if b.code not in (0, 1):

@@ -63,3 +63,12 @@ def test_broken_config_is_one_clear_line(tmp_path: Path, text: str, needle: str)
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml", env={})
+
+
+def test_a_flag_rate_beats_a_config_file_per_role_rate(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "c.toml"
+    cfg_file.write_text('[politeness.rates]\n"*.metadata" = "50/s"\n"api.x.org" = "7/s"\n')
+    cfg = load_config(cfg_file, env={}, overrides={"politeness": {"rates": {"*": "5/s"}}})
+    assert cfg.politeness.rates["*"] == "5/s"
+    assert "*.metadata" not in cfg.politeness.rates
+    assert cfg.politeness.rates["api.x.org"] == "7/s"

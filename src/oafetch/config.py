@@ -240,16 +240,22 @@ def _env_layer(env: Mapping[str, str], known_sources: list[str]) -> dict[str, An
 _ROLES = ("metadata", "landing", "artifact")
 
 
-def _merge_rates(defaults: Mapping[str, str], user: Mapping[str, str]) -> dict[str, str]:
-    """A user's role-less key (`*`, `host`) replaces the packaged per-role defaults for it.
+def _merge_rates(lower: Mapping[str, str], upper: Mapping[str, str]) -> dict[str, str]:
+    """Layer `upper` rates over `lower`; a role-less key (`*`, `host`) in the upper layer
+    also replaces the lower layers' per-role keys for the same host pattern.
 
-    Without this `--rate '*=1000/s'` would lose to the more specific packaged
-    `*.artifact = 2/s`, and a user could never lift the limits for a local run.
+    Without this `--rate '*=1000/s'` would lose to the more specific packaged (or config
+    file) `*.artifact = 2/s`, and a user could never lift the limits for a local run.
     """
-    shadowed = {f"{key}.{role}" for key in user for role in _ROLES if not key.endswith(_ROLES)}
-    merged = {k: v for k, v in defaults.items() if k not in shadowed}
-    merged.update(user)
+    shadowed = {f"{key}.{role}" for key in upper for role in _ROLES if not key.endswith(_ROLES)}
+    merged = {k: v for k, v in lower.items() if k not in shadowed}
+    merged.update(upper)
     return merged
+
+
+def _rates_of(layer: Mapping[str, Any]) -> dict[str, str]:
+    rates = layer.get("politeness", {}).get("rates", {})
+    return dict(rates) if isinstance(rates, Mapping) else {}
 
 
 def load_config(
@@ -261,27 +267,28 @@ def load_config(
     """Build the effective Config; raise ConfigError with a one-line, actionable message."""
     env = os.environ if env is None else env
     defaults = _defaults()
-    data: dict[str, Any] = {}
+    layers: list[dict[str, Any]] = [defaults]
     if path is None and env.get("OAFETCH_CONFIG"):
         path = Path(env["OAFETCH_CONFIG"])
     if path is not None:
         try:
-            data = _deep_merge(data, tomllib.loads(path.read_text("utf-8")))
+            layers.append(tomllib.loads(path.read_text("utf-8")))
         except FileNotFoundError:
             raise ConfigError(f"config file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    known_sources = [*defaults.get("sources", {}), *data.get("sources", {})]
-    data = _deep_merge(data, _env_layer(env, known_sources))
+    known_sources = [name for layer in layers for name in layer.get("sources", {})]
+    layers.append(_env_layer(env, known_sources))
     if overrides:
-        data = _deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
-    user_rates = data.get("politeness", {}).get("rates", {})
-    data = _deep_merge(defaults, data)
-    data.setdefault("politeness", {})["rates"] = _merge_rates(
-        defaults.get("politeness", {}).get("rates", {}), user_rates
-    )
+        layers.append({k: v for k, v in overrides.items() if v is not None})
+    data: dict[str, Any] = {}
+    rates: dict[str, str] = {}
+    for layer in layers:
+        data = _deep_merge(data, layer)
+        rates = _merge_rates(rates, _rates_of(layer))
+    data.setdefault("politeness", {})["rates"] = rates
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

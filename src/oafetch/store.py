@@ -19,8 +19,9 @@ Durability rules, in the order a commit runs:
 would double the CPU per download) but re-checks the size when the caller passes it.
 `verify(deep=True)` is where hashes are re-proved.
 
-A full disk (ENOSPC/EDQUOT) raises `StoreError` with a one-line "free space and rerun"
-message; no blob is left behind (a `.part` may stay and is reused or reaped later).
+A full disk (ENOSPC/EDQUOT, or EFBIG from a file-size limit) raises `StoreError` with a
+one-line "free space and rerun" message; no blob is left behind (a `.part` may stay and is
+reused or reaped later).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ __all__ = [
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _EXT_RE = re.compile(r"^[a-z0-9]{1,10}$")
-_FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT})
+# EFBIG: a file-size limit (RLIMIT_FSIZE, a quota'd container, FAT32) is the same story.
+_FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _HASH_CHUNK = 1 << 20
 
 # The sidecar's keys, in the order they are written (DESIGN §5 provenance).

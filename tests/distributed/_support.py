@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import signal
 import subprocess
@@ -114,14 +113,27 @@ def read_events(out: Path) -> list[dict[str, Any]]:
 
 
 def stream_done_per_job(events: Sequence[dict[str, Any]]) -> Counter[int]:
-    """How many times each job streamed an artifact to completion (op STREAM, status done)."""
-    return Counter(
-        int(e["job_id"])
-        for e in events
-        if e["type"] == "operation_completed"
-        and e["fields"].get("op") == "STREAM"
-        and e["fields"].get("status") == "done"
-    )
+    """How many times each job streamed an artifact to completion.
+
+    A completion counts when `operation_completed` (op STREAM, status done) follows an
+    `operation_started` STREAM of the same run and job: a download really ran. A replayed
+    STREAM (its bytes reused from an earlier attempt's `.part`) emits `idempotency_replay`
+    and no start, so it is not a second download even if the op is finished again.
+    """
+    open_starts: Counter[tuple[str, int, str]] = Counter()
+    done: Counter[int] = Counter()
+    for e in events:
+        f = e["fields"]
+        if e["job_id"] is None or f.get("op") != "STREAM":
+            continue
+        key = (e["run_id"], int(e["job_id"]), str(f.get("ctx")))
+        if e["type"] == "operation_started":
+            open_starts[key] += 1
+        elif e["type"] == "operation_completed" and open_starts[key] > 0:
+            open_starts[key] -= 1
+            if f.get("status") == "done":
+                done[key[1]] += 1
+    return done
 
 
 def sha256_file(path: Path) -> str:
@@ -177,14 +189,3 @@ def assert_sound(
 
 def worker_env(**extra: str) -> dict[str, str]:
     return cli_env(PYTHONUNBUFFERED="1", **extra)
-
-
-def pids_alive(pids: Sequence[int]) -> list[int]:
-    alive = []
-    for pid in pids:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            continue
-        alive.append(pid)
-    return alive

@@ -545,3 +545,12 @@ def test_identity_helpers_never_raise(title: str, text: str) -> None:
     norm = normalise(text)
     assert title_matches(title, norm) in {True, False}
     assert isinstance(find_dois(text), list) and isinstance(find_arxiv(text), list)
+
+
+def test_has_doi_fast_path_keeps_the_pattern_semantics() -> None:
+    doi = "10.5555/sim.1.42"
+    assert has_doi("see https://doi.org/10.5555/SIM.1.42.", doi)  # plain, any case
+    assert has_doi("doi: 10.5555/sim.1.\n42", doi)  # broken line: the pattern answers
+    assert not has_doi("id 10.5555/sim.1.421 only", doi)  # a longer DOI is another work
+    assert not has_doi("x910.5555/sim.1.42", doi)  # glued to a digit before
+    assert has_doi("10.5555/sim.1.421 and later 10.5555/sim.1.42)", doi)  # second occurrence

@@ -464,7 +464,7 @@ class _Download:
 
 
 def _store_error(exc: OSError, part: Path) -> StoreError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # EFBIG: RLIMIT_FSIZE
         return StoreError(
             f"disk full while writing {part.name}: free space and rerun; nothing was committed"
         )

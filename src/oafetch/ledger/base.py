@@ -177,7 +177,11 @@ class Ledger(Protocol):
         result_code: str | None = None,
         result: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Mark an op done/failed with its result; fenced by the lease."""
+        """Mark an op done/failed with its result; fenced by the lease.
+
+        Done is final: finishing an already-done op `done` again (a replayed op) keeps the
+        first result and returns True while the lease is held; `failed` after `done`
+        returns False. False otherwise means the lease was lost."""
         ...
 
     def job(self, job_id: int) -> Job | None: ...

@@ -365,7 +365,20 @@ class PostgresLedger:
                 f"AND EXISTS (SELECT 1 FROM artifact_jobs WHERE {_FENCE})",
                 params,
             )
-            return cur.rowcount == 1
+            if cur.rowcount == 1:
+                return True
+            if status is not OpStatus.DONE:
+                return False
+            # Done is final: a replayed op finished `done` again by the lease holder keeps
+            # its first result and succeeds (False would read as a lost lease, and every
+            # later holder of the job would abandon it the same way: a livelock).
+            row = conn.execute(
+                f"SELECT 1 FROM artifact_ops o, (SELECT {_NOW} AS now) n "
+                "WHERE o.op_key = %(key)s AND o.job_id = %(job_id)s AND o.status = 'done' "
+                f"AND EXISTS (SELECT 1 FROM artifact_jobs WHERE {_FENCE})",
+                params,
+            ).fetchone()
+            return row is not None
 
     def ops(self, job_id: int) -> list[Op]:
         with self._conn() as conn:

@@ -449,8 +449,12 @@ class HttpClient:
             await slot.acquire()
             try:
                 waited += await self._limiter.acquire(host, role.value)
-                if self._gates.remaining(host) > 0:  # a 429 arrived while we waited
+                while self._gates.remaining(host) > 0:
+                    # The gate closed (429, bot wall) while we waited for the token: wait it
+                    # out, then take a fresh token, so requests held at the gate do not all
+                    # leave in one burst when it opens.
                     waited += await self._gates.wait(host, strip_credentials(str(url)))
+                    waited += await self._limiter.acquire(host, role.value)
                 started = self._clock()
                 try:
                     response = await self._client.send(

@@ -191,6 +191,7 @@ class HostServer:
             elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
                 return False
         assert req_event is not None
+        arrived = time.time()
         req = _parse(req_event, self.name, self.port)
         req.body = bytes(body)
         try:
@@ -210,7 +211,8 @@ class HostServer:
         if resp.log:
             self.log.add(
                 {
-                    "ts": time.time(),
+                    "ts": time.time(),  # when the response ended
+                    "arrived": arrived,  # when the request was read (rate-limit checks)
                     "host": self.name,
                     "port": self.port,
                     "method": req.method,
