@@ -225,3 +225,21 @@ def test_resolve_ranks_candidates_without_downloading(web: Any, tmp_path: Path) 
     }
     fetched = [r for r in made if r["path"] in proposed]
     assert not fetched, f"resolve downloaded a candidate: {fetched}"
+
+
+def test_discovered_private_addresses_are_refused_by_default(web: Any, tmp_path: Path) -> None:
+    """The configured API (loopback here) may be asked; URLs it names on 127.0.0.1 may not."""
+    good = next(w for w in web.world if w.scenario == "oa_pdf")
+    out = tmp_path / "out"
+    strict = tmp_path / "strict.toml"  # simweb's own config allows private networks
+    strict.write_text(web.config_path.read_text().replace("allow_private_networks = true", ""))
+    args = [a for a in sim_args(web, out) if a != "--allow-private-networks"]
+    args[args.index(str(web.config_path))] = str(strict)
+    before = len(web.requests())
+    proc = run_cli(["fetch", good.input, *args, "--disable-source", "arxiv"])
+    assert proc.returncode == 3, proc.stderr
+    (result,) = read_jsonl(out / "results.jsonl")
+    assert result["status"] == "failed" and result["class"] == "policy_skip", result
+    assert "--allow-private-networks" in result["reason"]
+    made = web.requests()[before:]
+    assert made and all(r["host"] not in ("publisher1", "publisher2", "repository") for r in made)

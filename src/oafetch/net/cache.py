@@ -54,6 +54,10 @@ class MetadataCache:
         # Created here (not there before): nothing but our own writes can be in it.
         self._fresh = not path.exists()
         self._storage = hishel.SqliteStorage(database_path=path, default_ttl=ttl_s)
+        if self._fresh:
+            # hishel opens its file lazily: make it exist now, so a process that opens the
+            # cache after us reads it instead of believing it is the creator too.
+            self._storage.get_entries(cache_key(""))
         self._pending: dict[str, tuple[int, httpx.Headers, bytes]] = {}
         self._written: set[str] = set()
 

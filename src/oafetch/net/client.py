@@ -341,6 +341,10 @@ class HttpClient:
                         "redirect loop", url=strip_credentials(str(target)), status=status
                     )
                 seen.add(str(current))
+                # A configured endpoint that sends us to another host (doi.org -> publisher)
+                # has handed us a discovered URL: the private-address policy applies from here.
+                if _host(current) != _host(target):
+                    discovered = True
                 continue
 
             if not is_retryable_status(status):
