@@ -77,17 +77,21 @@ async def open_session(
 ) -> AsyncIterator[Session]:
     run_id = uuid.uuid4().hex[:12]
     out = config.out
-    out.mkdir(parents=True, exist_ok=True)
-    emitter = Emitter(run_id)
-    jsonl = JsonlSink(out / "events.jsonl")
-    emitter.add_sink(jsonl)
     ledger: Ledger | None = None
     ledger_sink: LedgerSink | None = None
     async with AsyncExitStack() as stack:
-        stack.callback(jsonl.close)
+        # The ledger first: if it cannot be opened, nothing at all is written.
         if config.enable_idempotency:
+            if config.ledger_url is None:
+                out.mkdir(parents=True, exist_ok=True)  # the SQLite file lives in --out
             ledger = open_ledger(ledger_location(config))
             stack.callback(ledger.close)
+        out.mkdir(parents=True, exist_ok=True)
+        emitter = Emitter(run_id)
+        jsonl = JsonlSink(out / "events.jsonl")
+        emitter.add_sink(jsonl)
+        stack.callback(jsonl.close)
+        if ledger is not None:
             ledger.migrate()
             ledger_sink = LedgerSink(ledger.record_events)
             emitter.add_sink(ledger_sink)

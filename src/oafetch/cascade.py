@@ -96,6 +96,10 @@ class Journal(Protocol):
 
     def state(self, to_state: State, **fields: Any) -> None: ...
 
+    def check(self) -> None:
+        """Raise LeaseLost unless the job is still ours (before deleting shared files)."""
+        ...
+
 
 class NullJournal:
     """The journal of `--disable-idempotency`: remembers nothing, writes nothing."""
@@ -115,6 +119,9 @@ class NullJournal:
         return None
 
     def state(self, to_state: State, **fields: Any) -> None:
+        return None
+
+    def check(self) -> None:
         return None
 
 
@@ -718,7 +725,11 @@ class Cascade:
             st.streaming = True
         replayed = st.journal.replay(OpType.STREAM, c.url)
         dl: DownloadResult | None = None
-        if replayed is not None and part.exists() and part.stat().st_size == replayed.get("size"):
+        reused = (
+            replayed is not None and part.exists() and part.stat().st_size == replayed.get("size")
+        )
+        if reused:
+            assert replayed is not None
             dl = DownloadResult(
                 part_path=part,
                 sha256=replayed["sha256"],
@@ -753,6 +764,7 @@ class Cascade:
         )
         if not verdict.ok:
             assert verdict.failure is not None
+            st.journal.check()  # a worker that lost the job must not delete the new owner's .part
             with contextlib.suppress(OSError):
                 part.unlink()
             return self._finish(
@@ -766,18 +778,21 @@ class Cascade:
                 dl=dl,
                 verdict=verdict,
             )
-        st.journal.done(
-            OpType.STREAM,
-            c.url,
-            {
-                "sha256": dl.sha256,
-                "size": dl.size,
-                "status": dl.status,
-                "final_url": dl.final_url,
-                "content_type": dl.content_type,
-                "format": verdict.format.value if verdict.format else None,
-            },
-        )
+        if not reused:  # a reused download was journalled by the attempt that made it
+            st.journal.done(
+                OpType.STREAM,
+                c.url,
+                {
+                    "sha256": dl.sha256,
+                    "size": dl.size,
+                    "status": dl.status,
+                    "url": c.url,
+                    "source": c.source,
+                    "final_url": dl.final_url,
+                    "content_type": dl.content_type,
+                    "format": verdict.format.value if verdict.format else None,
+                },
+            )
         return self._finish(c, st, t0, ok=True, status=dl.status, dl=dl, verdict=verdict)
 
     def _finish(

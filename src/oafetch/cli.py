@@ -728,7 +728,7 @@ def verify(
         )
         for kind in ("missing", "corrupt", "orphans"):
             for item in report[kind][:20]:
-                out_console.print(f"  {kind}: {item}", highlight=False)
+                out_console.print(f"  {kind}: {item}", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_OK if report["ok"] else EXIT_ERROR)
 
 

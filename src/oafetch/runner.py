@@ -190,6 +190,11 @@ class JobJournal:
         if to_state.terminal or to_state is State.RETRY_WAIT:
             self.emit(EventType.LEASE_RELEASED, self.job.job_id, reason=to_state.value)
 
+    def check(self) -> None:
+        """Raise LeaseLost unless we still hold the job (before touching shared files)."""
+        if not self.renew():
+            raise LeaseLost(f"lease on job {self.job.job_id} lost")
+
     def renew(self) -> bool:
         ok = self.ledger.renew(self.lease, self.ttl_s)
         if ok:
@@ -495,9 +500,35 @@ class Runner:
             with contextlib.suppress(asyncio.CancelledError):
                 await hb
 
+    def _committed_blob(self, job: Job) -> tuple[Path, str, int, Format, dict[str, Any]] | None:
+        """A job killed between committing its blob and recording FINALIZED: the done STREAM
+        op names the bytes, the FINALIZE op proves the commit began, the blob that it ended."""
+        assert self.ledger is not None
+        for op in self.ledger.ops(job.job_id):
+            r = op.result or {}
+            sha, fmt, size = r.get("sha256"), r.get("format"), r.get("size")
+            if op.op_type is not OpType.STREAM or op.status is not OpStatus.DONE:
+                continue
+            if not (sha and fmt):
+                continue
+            fin = self.ledger.get_op(op_key(job.idempotency_key, OpType.FINALIZE.value, sha))
+            blob = self.store.blob_path(sha, fmt)
+            if fin is not None and blob.exists() and blob.stat().st_size == size:
+                return blob, sha, int(size), Format(fmt), r
+        return None
+
     async def _process(self, job: Job, journal: JobJournal) -> None:
         ids = WorkIds.from_dict(job.work)
         raw = job.work.get("input")
+        if job.state is State.STREAMING and (found := self._committed_blob(job)) is not None:
+            blob, sha, size, fmt, r = found
+            journal.state(State.FINALIZED, sha256=sha, size=size, format=fmt.value,
+                          source=r.get("source"), url=r.get("url") or r.get("final_url"))
+            outcome = self._index(ids, journal, blob, sha, size, fmt, existed=False,
+                                  provenance={"source": r.get("source"),
+                                              "url": r.get("url") or r.get("final_url")})
+            self._record(raw, ids, outcome, job.job_id)
+            return
         # A job claimed after a crash may already hold its artifact: finish, don't refetch.
         if job.state is State.FINALIZED and job.sha256 and job.format:
             blob = self.store.blob_path(job.sha256, job.format)
