@@ -366,7 +366,11 @@ class _Download:
         keep = True  # keep part + validators on failure, so the next attempt resumes
         done = False
         try:
-            _save_state(self.part, state)
+            if state.bytes:
+                # A fresh part (0 bytes) is not resumable (`_load_state` ignores bytes <= 0),
+                # so its validators are first written at the first checkpoint or on failure:
+                # that spares a small artifact a write + 2 fsyncs + rename + unlink.
+                _save_state(self.part, state)
             async for chunk in response.aiter_bytes():
                 if size + len(chunk) > self.max_bytes:
                     keep = False  # it will not get smaller next time
