@@ -243,3 +243,26 @@ def test_discovered_private_addresses_are_refused_by_default(web: Any, tmp_path:
     assert "--allow-private-networks" in result["reason"]
     made = web.requests()[before:]
     assert made and all(r["host"] not in ("publisher1", "publisher2", "repository") for r in made)
+
+
+def test_a_source_missing_its_credential_is_skipped_with_one_notice(
+    web: Any, tmp_path: Path
+) -> None:
+    works = [w for w in web.world if w.expect_status == "downloaded"][:4]
+    no_mail = tmp_path / "nomail.toml"  # simweb's config carries a contact email: drop it
+    no_mail.write_text(
+        "\n".join(
+            line
+            for line in web.config_path.read_text().splitlines()
+            if not line.startswith("mailto")
+        )
+    )
+    args = sim_args(web, tmp_path / "out")
+    i = args.index("--mailto")
+    del args[i : i + 2]
+    args[args.index(str(web.config_path))] = str(no_mail)
+    before = len(web.requests())
+    proc = run_cli(["fetch", *[w.input for w in works], *args, "--quiet"])
+    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.stderr.count("source 'unpaywall' skipped: it needs a contact email") == 1
+    assert not [r for r in web.requests()[before:] if r["host"] == "unpaywall"]
