@@ -739,6 +739,8 @@ class Cascade:
                 final_url=replayed.get("final_url", c.url),
                 resumed=False,
                 head=b"",
+                etag=replayed.get("etag"),
+                last_modified=replayed.get("last_modified"),
             )
         else:
             st.journal.started(OpType.STREAM, c.url)
@@ -790,6 +792,8 @@ class Cascade:
                     "source": c.source,
                     "final_url": dl.final_url,
                     "content_type": dl.content_type,
+                    "etag": dl.etag,
+                    "last_modified": dl.last_modified,
                     "format": verdict.format.value if verdict.format else None,
                 },
             )

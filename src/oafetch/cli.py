@@ -733,6 +733,51 @@ def verify(
 
 
 @app.command()
+def revalidate(
+    out: OutOpt = Path("oafetch-out"),
+    config: ConfigOpt = None,
+    ledger: LedgerOpt = None,
+    mailto: MailtoOpt = None,
+    allow_private_networks: Annotated[
+        bool, typer.Option("--allow-private-networks", envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS")
+    ] = False,
+    rate: Annotated[list[str] | None, typer.Option("--rate", envvar="OAFETCH_RATE")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask each stored artifact's server if it changed (conditional GET; 304 = unchanged)."""
+    from collections import Counter
+
+    from .revalidate import revalidate as run_revalidate
+
+    cfg = _guard(
+        lambda: build_config(
+            config_file=config,
+            out=out,
+            ledger=ledger,
+            mailto=mailto,
+            allow_private=allow_private_networks,
+            rates=rate,
+        )
+    )
+    rows = _guard(lambda: asyncio.run(run_revalidate(cfg)))
+    counts = Counter(r["status"] for r in rows)
+    if as_json:
+        out_console.print_json(json.dumps({"counts": dict(counts), "works": rows}))
+    else:
+        out_console.print(
+            ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing stored"
+        )
+        for r in rows:
+            if r["status"] != "unchanged":
+                out_console.print(
+                    f"  {r['status']}: {r['input']} {r.get('reason') or ''}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+    raise typer.Exit(EXIT_OK if set(counts) <= {"unchanged"} else EXIT_FAILURES)
+
+
+@app.command()
 def gc(
     out: OutOpt = Path("oafetch-out"),
     config: ConfigOpt = None,

@@ -625,6 +625,9 @@ class Runner:
             "tier": w.tier,
             "identity_verified": w.verdict.identity_verified,
             "title": result.title,
+            # Validators for `oafetch revalidate` (conditional GET: 304 = unchanged).
+            "etag": w.download.etag,
+            "last_modified": w.download.last_modified,
             **({"wayback": dict(w.candidate.extra)} if w.candidate.extra else {}),
         }
         out = self._index(
