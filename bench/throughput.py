@@ -49,6 +49,9 @@ def main() -> None:
     ap.add_argument("--tier1", default=None,
                     help="comma list: replace the fallback tiers by ONE tier of these sources "
                          "(what-if: a cascade that asks only what it needs)")
+    ap.add_argument("--config-extra", default="",
+                    help="TOML appended to simweb's config, e.g. '[politeness]\\nmetadata_cache=false'")
+    ap.add_argument("--no-metadata-cache", action="store_true")
     ns = ap.parse_args()
     extra = shlex.split(ns.extra) + ["--workers", str(ns.workers)]
     tmp = Path(tempfile.mkdtemp(prefix="oafetch-bench-"))
@@ -69,10 +72,14 @@ def main() -> None:
             oa = a.json()
             out = tmp / "out"
             config = web.config_path
+            if ns.no_metadata_cache:
+                config = tmp / "oafetch-nocache.toml"
+                config.write_text(web.config_path.read_text().replace(
+                    "[politeness]\n", "[politeness]\nmetadata_cache = false\n", 1))
             if ns.tier1:
                 config = tmp / "oafetch-tier1.toml"
                 names = ", ".join(f'"{x}"' for x in ns.tier1.split(","))
-                config.write_text(web.config_path.read_text() + "\n[[fallback.tiers]]\n"
+                config.write_text(config.read_text() + "\n[[fallback.tiers]]\n"
                                   f'name = "direct_oa"\nparallel = 3\nsources = [{names}]\n')
             cmd = oafetch_cmd(works_file, out, config, *extra)
             b = run_timed(cmd)

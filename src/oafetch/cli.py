@@ -77,6 +77,51 @@ LedgerOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+IdsArg = Annotated[
+    list[str] | None, typer.Argument(help="DOIs, arXiv ids, PMIDs, PMCIDs, OpenAlex ids.")
+]
+InputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--input", "-i", envvar="OAFETCH_INPUT", help="File of ids: .txt, .csv or .jsonl."
+    ),
+]
+AllowPrivateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private-networks",
+        envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS",
+        help="Permit discovered URLs on private/loopback addresses.",
+    ),
+]
+SourcesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sources", envvar="OAFETCH_SOURCES", help="Only these sources, comma-separated."
+    ),
+]
+DisableSourceOpt = Annotated[
+    list[str] | None, typer.Option("--disable-source", envvar="OAFETCH_DISABLE_SOURCE")
+]
+PreferOpt = Annotated[
+    str | None,
+    typer.Option("--prefer", envvar="OAFETCH_PREFER", help="Format order, e.g. pdf,xml,html."),
+]
+RateOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rate",
+        envvar="OAFETCH_RATE",
+        help="HOST[.role]=N/s[,M/h] (repeatable; '*' = every host).",
+    ),
+]
+RateBackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rate-backend", envvar="OAFETCH_RATE_BACKEND", help="memory | sqlite | redis://…"
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", envvar="OAFETCH_QUIET")]
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -357,15 +402,8 @@ def _run_fetch(
 
 @app.command()
 def fetch(
-    identifiers: Annotated[
-        list[str] | None, typer.Argument(help="DOIs, arXiv ids, PMIDs, PMCIDs, OpenAlex ids.")
-    ] = None,
-    input_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--input", "-i", envvar="OAFETCH_INPUT", help="File of ids: .txt, .csv or .jsonl."
-        ),
-    ] = None,
+    identifiers: IdsArg = None,
+    input_file: InputOpt = None,
     out: OutOpt = Path("oafetch-out"),
     config: ConfigOpt = None,
     mailto: MailtoOpt = None,
@@ -379,23 +417,9 @@ def fetch(
             help="Record jobs in the ledger (default on); off = no database writes at all.",
         ),
     ] = None,
-    allow_private_networks: Annotated[
-        bool,
-        typer.Option(
-            "--allow-private-networks",
-            envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS",
-            help="Permit discovered URLs on private/loopback addresses.",
-        ),
-    ] = False,
-    sources: Annotated[
-        str | None,
-        typer.Option(
-            "--sources", envvar="OAFETCH_SOURCES", help="Only these sources, comma-separated."
-        ),
-    ] = None,
-    disable_source: Annotated[
-        list[str] | None, typer.Option("--disable-source", envvar="OAFETCH_DISABLE_SOURCE")
-    ] = None,
+    allow_private_networks: AllowPrivateOpt = False,
+    sources: SourcesOpt = None,
+    disable_source: DisableSourceOpt = None,
     enable_source: Annotated[
         list[str] | None,
         typer.Option(
@@ -404,10 +428,7 @@ def fetch(
             help="Opt in to an off-by-default source.",
         ),
     ] = None,
-    prefer: Annotated[
-        str | None,
-        typer.Option("--prefer", envvar="OAFETCH_PREFER", help="Format order, e.g. pdf,xml,html."),
-    ] = None,
+    prefer: PreferOpt = None,
     fallback_total_timeout_ms: Annotated[
         int | None, typer.Option(envvar="OAFETCH_FALLBACK_TOTAL_TIMEOUT_MS")
     ] = None,
@@ -426,20 +447,8 @@ def fetch(
     disable_wayback_fallback: Annotated[
         bool, typer.Option(envvar="OAFETCH_DISABLE_WAYBACK_FALLBACK")
     ] = False,
-    rate: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--rate",
-            envvar="OAFETCH_RATE",
-            help="HOST[.role]=N/s[,M/h] (repeatable; '*' = every host).",
-        ),
-    ] = None,
-    rate_backend: Annotated[
-        str | None,
-        typer.Option(
-            "--rate-backend", envvar="OAFETCH_RATE_BACKEND", help="memory | sqlite | redis://…"
-        ),
-    ] = None,
+    rate: RateOpt = None,
+    rate_backend: RateBackendOpt = None,
     ignore_robots: Annotated[
         bool, typer.Option("--ignore-robots", envvar="OAFETCH_IGNORE_ROBOTS")
     ] = False,
@@ -477,7 +486,7 @@ def fetch(
     ] = 1,
     metrics_port: MetricsPortOpt = None,
     as_json: JsonOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", envvar="OAFETCH_QUIET")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fetch full text for the given works into --out (ledgered, resumable)."""
     if not identifiers and input_file is None and openalex is None:
@@ -525,21 +534,15 @@ def fetch(
 
 @app.command()
 def resolve(
-    identifiers: Annotated[list[str] | None, typer.Argument(help="Identifiers to resolve.")] = None,
-    input_file: Annotated[
-        Path | None, typer.Option("--input", "-i", envvar="OAFETCH_INPUT")
-    ] = None,
+    identifiers: IdsArg = None,
+    input_file: InputOpt = None,
     config: ConfigOpt = None,
     mailto: MailtoOpt = None,
-    allow_private_networks: Annotated[
-        bool, typer.Option("--allow-private-networks", envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS")
-    ] = False,
-    sources: Annotated[str | None, typer.Option("--sources", envvar="OAFETCH_SOURCES")] = None,
-    disable_source: Annotated[
-        list[str] | None, typer.Option("--disable-source", envvar="OAFETCH_DISABLE_SOURCE")
-    ] = None,
-    prefer: Annotated[str | None, typer.Option("--prefer", envvar="OAFETCH_PREFER")] = None,
-    rate: Annotated[list[str] | None, typer.Option("--rate", envvar="OAFETCH_RATE")] = None,
+    allow_private_networks: AllowPrivateOpt = False,
+    sources: SourcesOpt = None,
+    disable_source: DisableSourceOpt = None,
+    prefer: PreferOpt = None,
+    rate: RateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print the ranked candidates per work, without downloading anything."""
@@ -580,10 +583,8 @@ def resolve(
 
 @app.command()
 def plan(
-    identifiers: Annotated[list[str] | None, typer.Argument(help="Identifiers to plan.")] = None,
-    input_file: Annotated[
-        Path | None, typer.Option("--input", "-i", envvar="OAFETCH_INPUT")
-    ] = None,
+    identifiers: IdsArg = None,
+    input_file: InputOpt = None,
     out: OutOpt = Path("oafetch-out"),
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
@@ -617,13 +618,9 @@ def worker(
     mailto: MailtoOpt = None,
     workers: WorkersOpt = None,
     ledger: LedgerOpt = None,
-    allow_private_networks: Annotated[
-        bool, typer.Option("--allow-private-networks", envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS")
-    ] = False,
-    rate: Annotated[list[str] | None, typer.Option("--rate", envvar="OAFETCH_RATE")] = None,
-    rate_backend: Annotated[
-        str | None, typer.Option("--rate-backend", envvar="OAFETCH_RATE_BACKEND")
-    ] = None,
+    allow_private_networks: AllowPrivateOpt = False,
+    rate: RateOpt = None,
+    rate_backend: RateBackendOpt = None,
     follow: Annotated[
         bool,
         typer.Option(
@@ -633,7 +630,7 @@ def worker(
     metrics_port: MetricsPortOpt = None,
     config_stdin: Annotated[bool, typer.Option("--config-stdin", hidden=True)] = False,
     as_json: JsonOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", envvar="OAFETCH_QUIET")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Claim and run planned jobs until none is left (or forever with --follow)."""
     from .config import config_from_json
@@ -738,10 +735,8 @@ def revalidate(
     config: ConfigOpt = None,
     ledger: LedgerOpt = None,
     mailto: MailtoOpt = None,
-    allow_private_networks: Annotated[
-        bool, typer.Option("--allow-private-networks", envvar="OAFETCH_ALLOW_PRIVATE_NETWORKS")
-    ] = False,
-    rate: Annotated[list[str] | None, typer.Option("--rate", envvar="OAFETCH_RATE")] = None,
+    allow_private_networks: AllowPrivateOpt = False,
+    rate: RateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ask each stored artifact's server if it changed (conditional GET; 304 = unchanged)."""
