@@ -313,6 +313,8 @@ class _WorkState:
     retry_at: float | None = None
     streaming: bool = False
     held: Winner | None = None
+    # `oafetch resolve` wants every source's answer, not just enough to pick a winner.
+    exhaustive: bool = False
 
     def fail(self, cls: FailureClass, reason: str) -> None:
         self.failures.append((cls, reason))
@@ -450,7 +452,9 @@ class Cascade:
         Landing pages are scraped (that is how their links are found); the archive tier is
         skipped, since it only answers for URLs that failed.
         """
-        st = _WorkState(ids=ids, title=None, job_key="", journal=NullJournal(), job_id=None)
+        st = _WorkState(
+            ids=ids, title=None, job_key="", journal=NullJournal(), job_id=None, exhaustive=True
+        )
         for tier in self.tiers:
             if tier.sources == [WAYBACK]:
                 continue
@@ -494,6 +498,10 @@ class Cascade:
 
         async def one(name: str) -> None:
             async with sem:
+                if not st.exhaustive and any(self._unbeatable(c) for c in found):
+                    # Nothing this source could say would rank higher: spare its API quota
+                    # (sources already asking finish normally; nothing is half-journalled).
+                    return
                 if name == LANDING:
                     found.extend(await self._scrape_landings(st))
                 elif name == WAYBACK:
@@ -506,6 +514,14 @@ class Cascade:
                 tg.create_task(one(name))
         st.candidates = merge_candidates(st.candidates, found)
         return [c for c in merge_candidates([], found) if c.kind is not Kind.LANDING]
+
+    def _unbeatable(self, c: Candidate) -> bool:
+        """No candidate can rank above this one (the first three keys of rank_candidates)."""
+        return (
+            _KIND_FORMAT.get(c.kind) == self.config.prefer[0]
+            and c.version is Version.PUBLISHED
+            and c.host_type is HostType.PUBLISHER
+        )
 
     async def _resolve(self, name: str, st: _WorkState) -> list[Candidate]:
         source = self.sources[name]

@@ -297,3 +297,24 @@ def test_revalidate_uses_conditional_requests(web: Any, first_run: dict[str, Any
     # without validators (the flaky-server scenarios) are compared by hash instead.
     assert len(conditional) > len(made) / 2
     assert all(r["status"] == 304 and r["bytes"] == 0 for r in conditional), conditional
+
+
+def test_a_tier_stops_asking_once_an_unbeatable_candidate_is_in_hand(
+    web: Any, tmp_path: Path
+) -> None:
+    """OpenAlex names the publisher's published PDF: no other API of the tier is asked."""
+    work = next(w for w in web.world if w.scenario == "oa_pdf")
+    before = len(web.requests())
+    proc = run_cli(
+        [
+            "fetch",
+            work.input,
+            *sim_args(web, tmp_path / "out"),
+            "--fallback-tier",
+            "direct_oa:parallel=1",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr
+    hosts = {r["host"] for r in web.requests()[before:]}
+    assert "openalex" in hosts
+    assert not hosts & {"unpaywall", "pmc", "europepmc", "semantic_scholar"}, hosts
