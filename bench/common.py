@@ -9,6 +9,7 @@ time is measured, how oafetch is invoked against a simweb world, and the oracle 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import resource
@@ -130,5 +131,5 @@ def percentile(values: Sequence[float], p: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]

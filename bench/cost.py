@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import functools
 import json
 import shutil
@@ -29,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, WORLD_OPTS, oafetch_cmd, run_timed, table, write_result  # noqa: E402
+from common import RESULTS, WORLD_OPTS, oafetch_cmd, run_timed, table, write_result
 
-from oafetch.simweb import SimWeb  # noqa: E402
+from oafetch.simweb import SimWeb
 
 COUNTERS: dict[str, float] = collections.defaultdict(float)
 CALLS: collections.Counter[str] = collections.Counter()
@@ -77,10 +78,8 @@ def counters_pass(works_file: Path, out: Path, config: Path) -> dict[str, Any]:
         setattr(store.Store, meth, _timed("store", getattr(store.Store, meth)))
     args = oafetch_cmd(works_file, out, config)[3:]
     t0, w0 = time.process_time(), time.monotonic()
-    try:
+    with contextlib.suppress(SystemExit):
         app(args, standalone_mode=False)
-    except SystemExit:
-        pass
     return {"cpu_s": time.process_time() - t0, "wall_s": time.monotonic() - w0}
 
 

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PG_URL, RESULTS, percentile, table, write_result  # noqa: E402
+from common import PG_URL, RESULTS, percentile, table, write_result
 
-from oafetch.ledger import OpStatus, OpType, State, idempotency_key, op_key, open_ledger  # noqa: E402
+from oafetch.ledger import OpStatus, OpType, State, idempotency_key, op_key, open_ledger
 
 RESOLVERS = ("openalex", "unpaywall", "pmc", "europepmc", "semantic_scholar")
 

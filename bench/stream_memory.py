@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import table, write_result  # noqa: E402
+from common import table, write_result
 
 BLOCK = bytes(range(256)) * 4096  # 1 MiB
 
@@ -35,7 +35,7 @@ BLOCK = bytes(range(256)) * 4096  # 1 MiB
 class _Origin(BaseHTTPRequestHandler):
     size = 0
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         if self.path.startswith("/robots.txt"):
             self.send_response(404)
             self.send_header("Content-Length", "0")

@@ -14,6 +14,7 @@ Writes bench/results/throughput.json and bench/results/rerun.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import shutil
@@ -24,11 +25,18 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402
-    PYTHON, WORLD_OPTS, oafetch_cmd, oracle_urls, run_timed, table, write_result,
+from common import (
+    PYTHON,
+    WORLD_OPTS,
+    oafetch_cmd,
+    oracle_urls,
+    run_timed,
+    table,
+    write_result,
 )
+from ledger_bench import pg_database
 
-from oafetch.simweb import SimWeb  # noqa: E402
+from oafetch.simweb import SimWeb
 
 
 def server_cpu(pid: int | None) -> float:
@@ -49,12 +57,20 @@ def main() -> None:
     ap.add_argument("--tier1", default=None,
                     help="comma list: replace the fallback tiers by ONE tier of these sources "
                          "(what-if: a cascade that asks only what it needs)")
-    ap.add_argument("--config-extra", default="",
-                    help="TOML appended to simweb's config, e.g. '[politeness]\\nmetadata_cache=false'")
     ap.add_argument("--no-metadata-cache", action="store_true")
+    ap.add_argument("--pg", action="store_true",
+                    help="ledger on PostgreSQL: a throw-away database, dropped afterwards "
+                         "(never pass a shared database through --extra)")
     ns = ap.parse_args()
-    extra = shlex.split(ns.extra) + ["--workers", str(ns.workers)]
+    extra = [*shlex.split(ns.extra), "--workers", str(ns.workers)]
     tmp = Path(tempfile.mkdtemp(prefix="oafetch-bench-"))
+    with contextlib.ExitStack() as stack:
+        if ns.pg:
+            extra += ["--ledger", stack.enter_context(pg_database())]
+        run(ns, extra, tmp)
+
+
+def run(ns: argparse.Namespace, extra: list[str], tmp: Path) -> None:
     try:
         with SimWeb(tmp / "web", works=ns.works, seed=ns.seed, profile="bench", **WORLD_OPTS) as web:
             data = web.world_data()

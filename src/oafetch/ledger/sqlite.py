@@ -40,7 +40,7 @@ from .states import RESUMABLE, Via, allowed_from
 __all__ = ["SqliteLedger"]
 
 _CACHE_KIB = -8192  # negative = KiB: 8 MiB page cache for normal work
-_PLAN_CACHE_KIB = -32768  # 32 MiB while planning (64 MiB passed the 1M-job RSS target)
+_PLAN_CACHE_KIB = -32768  # 32 MiB while planning (64 MiB put 1M jobs at 154 MB RSS)
 _ROWS_PER_INSERT = 999  # 1 + 2 * 999 bound parameters, far below SQLite's 32766 limit
 _RESUMABLE_SQL = ", ".join(f"'{s}'" for s in sorted(RESUMABLE))
 _FENCE = (
@@ -60,44 +60,6 @@ WHERE job_id IN (
     LIMIT :limit)
 RETURNING {C.JOB_SELECT}
 """
-
-
-_BUSY_FIRST_S = 0.00005  # first pause when another process holds the write lock
-_BUSY_MAX_S = 0.002  # pauses double up to this
-_BUSY_TOTAL_S = 30.0  # then give up, like the busy_timeout this replaces
-
-
-class _PatientConnection(sqlite3.Connection):
-    """Retries a statement SQLite refused with SQLITE_BUSY, with short, capped pauses.
-
-    Why not `busy_timeout`: SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … 100 ms
-    between tries, so with two worker processes writing ~20 times per job each, the loser of
-    a race routinely slept 10-25 ms with its whole event loop blocked (py-spy: workers
-    parked in `_write1`; bench/throughput.py --extra "--processes 2" ran at half the speed
-    of one process). A refused statement has not run (a write statement or BEGIN IMMEDIATE
-    takes the lock before touching anything), so trying it again is safe; pauses of 50 µs
-    doubling to 2 ms keep the wait close to the other writer's actual hold time.
-    """
-
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        return self._patiently(super().execute, sql, parameters)
-
-    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
-        return self._patiently(super().executemany, sql, parameters)
-
-    def _patiently(
-        self, run: Callable[[str, Any], sqlite3.Cursor], sql: str, params: Any
-    ) -> sqlite3.Cursor:
-        pause, waited = _BUSY_FIRST_S, 0.0
-        while True:
-            try:
-                return run(sql, params)
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or waited >= _BUSY_TOTAL_S:
-                    raise
-            time.sleep(pause)
-            waited += pause
-            pause = min(pause * 2, _BUSY_MAX_S)
 
 
 class SqliteLedger:
@@ -129,11 +91,9 @@ class SqliteLedger:
                 )
         try:
             conn = sqlite3.connect(
-                where, isolation_level=None, check_same_thread=False, cached_statements=256,
-                factory=_PatientConnection,
+                where, isolation_level=None, check_same_thread=False, cached_statements=256
             )
-            # Busy waits are _PatientConnection's (finer-grained than SQLite's handler).
-            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from ..errors import TransientNetError
+from ..ids import WorkIds
 from .base import Candidate, SourceContext, SourceResult
 
 __all__ = [
@@ -147,3 +148,21 @@ def header_map(headers: Mapping[str, str] | httpx.Headers | None) -> dict[str, s
             out[k] = f"{out[k]}, {value}" if k in out else value
         return out
     return {k.lower(): v for k, v in headers.items()}
+
+
+class DoiSource:
+    """Base of the sources that can only be asked by DOI: subclasses implement `ask`."""
+
+    name: str
+
+    def applies(self, work: WorkIds) -> bool:
+        return work.doi is not None
+
+    async def resolve(self, work: WorkIds, ctx: SourceContext) -> SourceResult:
+        if work.doi is None:
+            return not_found(self.name)
+        return await self.ask(work.doi, ctx.settings.base_url.rstrip("/"), ctx)
+
+    async def ask(self, doi: str, base: str, ctx: SourceContext) -> SourceResult:
+        """Query the upstream for `doi`; `base` is the configured base URL without "/"."""
+        raise NotImplementedError

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from ..ids import WorkIds
 from ..net.client import Role
-from ._util import as_dict, as_list, as_str, dedupe, ensure_ok, json_body, not_found
+from ._util import DoiSource, as_dict, as_list, as_str, dedupe, ensure_ok, json_body, not_found
 from .base import Candidate, HostType, Kind, SourceContext, SourceResult, Version
 
 NAME = "crossref"
@@ -81,18 +81,12 @@ def parse_work(message: dict[str, Any]) -> SourceResult:
     )
 
 
-class CrossrefSource:
+class CrossrefSource(DoiSource):
     name = NAME
 
-    def applies(self, work: WorkIds) -> bool:
-        return work.doi is not None
-
-    async def resolve(self, work: WorkIds, ctx: SourceContext) -> SourceResult:
-        if work.doi is None:
-            return not_found(NAME)
-        base = ctx.settings.base_url.rstrip("/")
+    async def ask(self, doi: str, base: str, ctx: SourceContext) -> SourceResult:
         params = {"mailto": ctx.mailto} if ctx.mailto else None
-        url = f"{base}/works/{quote(work.doi, safe='/:;()')}"
+        url = f"{base}/works/{quote(doi, safe='/:;()')}"
         response = await ctx.http.get(url, role=Role.METADATA, params=params)
         if not ensure_ok(response, NAME):
             return not_found(NAME)

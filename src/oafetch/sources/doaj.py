@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ..ids import WorkIds
 from ..net.client import Role
 from ._util import (
+    DoiSource,
     as_dict,
     as_list,
     as_str,
@@ -74,23 +74,17 @@ def parse_search(payload: Any, doi: str) -> SourceResult:
     )
 
 
-class DoajSource:
+class DoajSource(DoiSource):
     name = NAME
 
-    def applies(self, work: WorkIds) -> bool:
-        return work.doi is not None
-
-    async def resolve(self, work: WorkIds, ctx: SourceContext) -> SourceResult:
-        if work.doi is None:
-            return not_found(NAME)
-        base = ctx.settings.base_url.rstrip("/")
+    async def ask(self, doi: str, base: str, ctx: SourceContext) -> SourceResult:
         # The query is Elasticsearch syntax in the path: a quoted phrase keeps "/" literal.
-        query = 'doi:"' + work.doi + '"'
+        query = 'doi:"' + doi + '"'
         url = f"{base}/api/search/articles/{quote(query, safe=':')}"
         response = await ctx.http.get(url, role=Role.METADATA)
         if not ensure_ok(response, NAME):
             return not_found(NAME)
-        return parse_search(json_body(response, NAME), work.doi)
+        return parse_search(json_body(response, NAME), doi)
 
 
 SOURCE = DoajSource()

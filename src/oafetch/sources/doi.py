@@ -15,8 +15,8 @@ from urllib.parse import quote
 import httpx
 
 from ..errors import RedirectPathology
-from ..ids import WorkIds
 from ..net.client import Role
+from ._util import DoiSource as _DoiSource
 from ._util import ensure_ok, not_found
 from .base import Candidate, Kind, SourceContext, SourceResult
 from .landing import candidates_from_response
@@ -25,23 +25,15 @@ NAME = "doi"
 TECHNIQUE = "doi.redirect"
 
 
-class DoiSource:
+class DoiRedirectSource(_DoiSource):
     name = NAME
 
-    def applies(self, work: WorkIds) -> bool:
-        return work.doi is not None
-
-    async def resolve(self, work: WorkIds, ctx: SourceContext) -> SourceResult:
-        if work.doi is None:
-            return not_found(NAME)
-        base = ctx.settings.base_url.rstrip("/")
-        url = f"{base}/{quote(work.doi, safe='/:;()')}"
+    async def ask(self, doi: str, base: str, ctx: SourceContext) -> SourceResult:
+        url = f"{base}/{quote(doi, safe='/:;()')}"
         try:
             response = await ctx.http.get(url, role=Role.LANDING)
         except httpx.TooManyRedirects as exc:
-            raise RedirectPathology(
-                f"doi: too many redirects resolving {work.doi}", url=url
-            ) from exc
+            raise RedirectPathology(f"doi: too many redirects resolving {doi}", url=url) from exc
         final_url = str(response.url)
         # The client follows redirects itself; a changed URL is the sign we were sent on.
         redirected = bool(response.history) or final_url != url
@@ -67,4 +59,4 @@ class DoiSource:
         )
 
 
-SOURCE = DoiSource()
+SOURCE = DoiRedirectSource()

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ids import WorkIds
 from ..net.client import Role
-from ._util import as_dict, as_list, as_str, dedupe, ensure_ok, json_body, norm_doi, not_found
+from ._util import (
+    DoiSource,
+    as_dict,
+    as_list,
+    as_str,
+    dedupe,
+    ensure_ok,
+    json_body,
+    norm_doi,
+    not_found,
+)
 from .base import Candidate, HostType, Kind, SourceContext, SourceResult
 
 NAME = "figshare"
@@ -52,22 +61,16 @@ def matching_ids(payload: Any, doi: str) -> list[str]:
     return out[:MAX_ARTICLES]
 
 
-class FigshareSource:
+class FigshareSource(DoiSource):
     name = NAME
 
-    def applies(self, work: WorkIds) -> bool:
-        return work.doi is not None
-
-    async def resolve(self, work: WorkIds, ctx: SourceContext) -> SourceResult:
-        if work.doi is None:
-            return not_found(NAME)
-        base = ctx.settings.base_url.rstrip("/")
+    async def ask(self, doi: str, base: str, ctx: SourceContext) -> SourceResult:
         response = await ctx.http.get(
-            f"{base}/v2/articles", role=Role.METADATA, params={"doi": work.doi}
+            f"{base}/v2/articles", role=Role.METADATA, params={"doi": doi}
         )
         if not ensure_ok(response, NAME):
             return not_found(NAME)
-        ids = matching_ids(json_body(response, NAME), work.doi)
+        ids = matching_ids(json_body(response, NAME), doi)
         if not ids:
             return not_found(NAME)
         candidates: list[Candidate] = []

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ids import WorkIds
 from ..net.client import Role
-from ._util import as_dict, as_list, as_str, dedupe, ensure_ok, json_body, not_found
+from ._util import DoiSource, as_dict, as_list, as_str, dedupe, ensure_ok, json_body, not_found
 from .base import Candidate, HostType, Kind, SourceContext, SourceResult
 
 NAME = "hal"
@@ -52,17 +51,11 @@ def parse_search(payload: Any) -> SourceResult:
     )
 
 
-class HalSource:
+class HalSource(DoiSource):
     name = NAME
 
-    def applies(self, work: WorkIds) -> bool:
-        return work.doi is not None
-
-    async def resolve(self, work: WorkIds, ctx: SourceContext) -> SourceResult:
-        if work.doi is None:
-            return not_found(NAME)
-        base = ctx.settings.base_url.rstrip("/")
-        params = {"q": f'doiId_s:"{work.doi}"', "fl": FIELDS, "wt": "json"}
+    async def ask(self, doi: str, base: str, ctx: SourceContext) -> SourceResult:
+        params = {"q": f'doiId_s:"{doi}"', "fl": FIELDS, "wt": "json"}
         response = await ctx.http.get(f"{base}/search/", role=Role.METADATA, params=params)
         if not ensure_ok(response, NAME):
             return not_found(NAME)

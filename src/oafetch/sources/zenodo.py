@@ -13,9 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ids import WorkIds
 from ..net.client import Role
-from ._util import as_dict, as_list, as_str, dedupe, ensure_ok, json_body, norm_doi, not_found
+from ._util import (
+    DoiSource,
+    as_dict,
+    as_list,
+    as_str,
+    dedupe,
+    ensure_ok,
+    json_body,
+    norm_doi,
+    not_found,
+)
 from .base import Candidate, HostType, Kind, SourceContext, SourceResult
 
 NAME = "zenodo"
@@ -83,21 +92,15 @@ def parse_records(payload: Any, doi: str) -> SourceResult:
     )
 
 
-class ZenodoSource:
+class ZenodoSource(DoiSource):
     name = NAME
 
-    def applies(self, work: WorkIds) -> bool:
-        return work.doi is not None
-
-    async def resolve(self, work: WorkIds, ctx: SourceContext) -> SourceResult:
-        if work.doi is None:
-            return not_found(NAME)
-        base = ctx.settings.base_url.rstrip("/")
-        params = {"q": f'doi:"{work.doi}"', "size": "5"}
+    async def ask(self, doi: str, base: str, ctx: SourceContext) -> SourceResult:
+        params = {"q": f'doi:"{doi}"', "size": "5"}
         response = await ctx.http.get(f"{base}/api/records", role=Role.METADATA, params=params)
         if not ensure_ok(response, NAME):
             return not_found(NAME)
-        return parse_records(json_body(response, NAME), work.doi)
+        return parse_records(json_body(response, NAME), doi)
 
 
 SOURCE = ZenodoSource()
