@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -398,7 +398,7 @@ class Cascade:
         inputs that page a source's API, such as the OpenAlex query."""
         return self._ctx(name)
 
-    def _ctx(self, name: str) -> SourceContext:
+    def _ctx(self, name: str, job_id: int | None = None) -> SourceContext:
         ctx = self._contexts.get(name)
         if ctx is None:
             ctx = SourceContext(
@@ -408,7 +408,10 @@ class Cascade:
                 emit=self.emit,
             )
             self._contexts[name] = ctx
-        return ctx
+        if job_id is None:
+            return ctx
+        # Same settings, but the client tags each request's event with the job.
+        return replace(ctx, http=self.http.for_job(job_id))
 
     # -- the cascade ---------------------------------------------------------------------
 
@@ -543,7 +546,7 @@ class Cascade:
         else:
             st.journal.started(OpType.RESOLVE, name)
             try:
-                result = await source.resolve(st.ids, self._ctx(name))
+                result = await source.resolve(st.ids, self._ctx(name, st.job_id))
             except NetError as exc:
                 cls = classify_exception(exc)
                 st.fail(cls, f"{name}: {exc}")
@@ -601,7 +604,7 @@ class Cascade:
                 continue
             st.landing_seen.add(key)
             try:
-                found = await landing.scrape(c.url, self._ctx(LANDING))
+                found = await landing.scrape(c.url, self._ctx(LANDING, st.job_id))
             except NetError as exc:
                 cls = classify_exception(exc)
                 st.fail(cls, f"landing page {exc.url or c.url}: {exc}")
@@ -653,7 +656,7 @@ class Cascade:
         out: list[Candidate] = []
         for url in dict.fromkeys(st.rescue_urls):
             try:
-                found = await wayback.rescue(url, self._ctx(WAYBACK))
+                found = await wayback.rescue(url, self._ctx(WAYBACK, st.job_id))
             except NetError as exc:
                 st.fail(classify_exception(exc), f"wayback for {url}: {exc}")
                 continue
@@ -762,7 +765,7 @@ class Cascade:
             st.journal.started(OpType.STREAM, c.url)
             try:
                 dl = await download(
-                    self.http,
+                    self.http.for_job(st.job_id),
                     c.url,
                     part,
                     max_bytes=self.config.download.max_bytes,

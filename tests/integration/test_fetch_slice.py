@@ -318,3 +318,12 @@ def test_a_tier_stops_asking_once_an_unbeatable_candidate_is_in_hand(
     hosts = {r["host"] for r in web.requests()[before:]}
     assert "openalex" in hosts
     assert not hosts & {"unpaywall", "pmc", "europepmc", "semantic_scholar"}, hosts
+
+
+def test_every_request_event_of_a_job_names_the_job(first_run: dict[str, Any]) -> None:
+    events = read_jsonl(first_run["out"] / "events.jsonl")
+    requests = [e for e in events if e["type"] == "http_request"]
+    tagged = [e for e in requests if e["job_id"] is not None]
+    # Source calls and downloads happen inside jobs; only robots.txt fetches are job-less.
+    untagged = {e["fields"]["url"].rsplit("/", 1)[-1] for e in requests if e["job_id"] is None}
+    assert tagged and untagged <= {"robots.txt"}, untagged

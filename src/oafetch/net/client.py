@@ -18,6 +18,8 @@ are credential-stripped and messages redacted; the User-Agent is a header, never
 
 from __future__ import annotations
 
+import copy
+
 import logging
 import sys
 import urllib.request
@@ -150,7 +152,10 @@ class HttpClient:
             sleep=s.sleep,
         )
         self._gates = HostGates(
-            s.host_concurrency, s.retry_after_cap_s, clock=s.clock, wall_clock=s.wall_clock,
+            s.host_concurrency,
+            s.retry_after_cap_s,
+            clock=s.clock,
+            wall_clock=s.wall_clock,
             sleep=s.sleep,
         )
         self._robots = RobotsCache(
@@ -180,6 +185,20 @@ class HttpClient:
 
     # ------------------------------------------------------------------ public surface
 
+    _job_id: int | None = None
+
+    def for_job(self, job_id: int | None) -> HttpClient:
+        """A view of this client whose requests are tagged with `job_id` in their events.
+
+        It shares everything (connections, limits, gates, breakers, cache) with this client:
+        only the default `job_id` differs, so sources and downloads need not pass it along.
+        """
+        if job_id is None or job_id == self._job_id:
+            return self
+        view = copy.copy(self)
+        view._job_id = job_id
+        return view
+
     async def get(
         self,
         url: str,
@@ -196,6 +215,7 @@ class HttpClient:
         politeness refused or what retries could not fix.
         """
         role = Role(role)
+        job_id = self._job_id if job_id is None else job_id
         target = self._url(url, params)
         stripped = strip_credentials(str(target))
         partial = headers is not None and any(k.lower() == "range" for k in headers)
@@ -205,10 +225,17 @@ class HttpClient:
             hit = await cache.get(stripped)
             if hit is not None:
                 self._emit(
-                    EventType.HTTP_REQUEST, job_id, url=stripped, host=_host(target),
-                    role=role.value, status=hit.status_code, bytes=len(hit.content),
-                    ms=round((self._clock() - started) * 1000, 2), from_cache=True,
-                    retry=0, rate_wait_ms=0.0,
+                    EventType.HTTP_REQUEST,
+                    job_id,
+                    url=stripped,
+                    host=_host(target),
+                    role=role.value,
+                    status=hit.status_code,
+                    bytes=len(hit.content),
+                    ms=round((self._clock() - started) * 1000, 2),
+                    from_cache=True,
+                    retry=0,
+                    rate_wait_ms=0.0,
                 )
                 return hit
         response, _ = await self._fetch(target, role, headers, discovered, job_id, streaming=False)
@@ -231,6 +258,7 @@ class HttpClient:
         The host's concurrency slot is held until the block exits.
         """
         role = Role(role)
+        job_id = self._job_id if job_id is None else job_id
         target = self._url(url, None)
         response, done = await self._fetch(
             target, role, headers, discovered, job_id, streaming=True
@@ -304,8 +332,12 @@ class HttpClient:
                 response, done = await self._attempt(
                     current, host, role, hdrs, policy.retries, job_id, streaming
                 )
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError,
-                    httpx.ProxyError) as exc:
+            except (
+                httpx.TimeoutException,
+                httpx.NetworkError,
+                httpx.RemoteProtocolError,
+                httpx.ProxyError,
+            ) as exc:
                 plan = policy.plan(error=type(exc).__name__)
                 if plan.action is not Action.RETRY:
                     raise TransientNetError(
@@ -356,8 +388,13 @@ class HttpClient:
             plan = policy.plan(status=status, retry_after_s=wait)
             if status == 429 or plan.server_asked:
                 self._emit(
-                    EventType.RATE_LIMITED, job_id, url=strip_credentials(url_text), host=host,
-                    role=role.value, status=status, retry_after_s=wait,
+                    EventType.RATE_LIMITED,
+                    job_id,
+                    url=strip_credentials(url_text),
+                    host=host,
+                    role=role.value,
+                    status=status,
+                    retry_after_s=wait,
                     action=plan.action.value,
                 )
             if plan.action is Action.RATE_LIMITED:
@@ -383,7 +420,12 @@ class HttpClient:
                 await self._sleep(plan.delay_s)
 
     async def _admit(
-        self, url: httpx.URL, host: str, url_text: str, role: Role, discovered: bool,
+        self,
+        url: httpx.URL,
+        host: str,
+        url_text: str,
+        role: Role,
+        discovered: bool,
         check_robots: bool,
     ) -> None:
         """Policy checks that need no token: scheme, private addresses, robots.txt."""
@@ -414,10 +456,15 @@ class HttpClient:
     def _breaker(self, host: str) -> Breaker:
         breaker = self._breakers.get(host)
         if breaker is None:
+
             def report(old: BreakerState, new: BreakerState, failures: int) -> None:
                 self._emit(
-                    EventType.BREAKER_TRANSITION, None, host=host, from_state=old.value,
-                    to_state=new.value, failures=failures,
+                    EventType.BREAKER_TRANSITION,
+                    None,
+                    host=host,
+                    from_state=old.value,
+                    to_state=new.value,
+                    failures=failures,
                 )
 
             breaker = self._breakers[host] = Breaker(
@@ -470,8 +517,18 @@ class HttpClient:
                     if not isinstance(exc, httpx.UnsupportedProtocol):
                         verdict = True
                         breaker.failure()
-                    self._emit_request(url, host, role, None, 0, started, retry, waited, job_id,
-                                       error=type(exc).__name__)
+                    self._emit_request(
+                        url,
+                        host,
+                        role,
+                        None,
+                        0,
+                        started,
+                        retry,
+                        waited,
+                        job_id,
+                        error=type(exc).__name__,
+                    )
                     raise
             except BaseException:
                 slot.release()
@@ -487,33 +544,68 @@ class HttpClient:
             breaker.success()
         final = not (status in _REDIRECTS or is_retryable_status(status))
         if streaming and final:
+
             def done() -> None:
                 slot.release()
-                self._emit_request(url, host, role, status, response.num_bytes_downloaded,
-                                   started, retry, waited, job_id)
+                self._emit_request(
+                    url,
+                    host,
+                    role,
+                    status,
+                    response.num_bytes_downloaded,
+                    started,
+                    retry,
+                    waited,
+                    job_id,
+                )
+
             return response, done
         slot.release()
-        self._emit_request(url, host, role, status, response.num_bytes_downloaded, started,
-                           retry, waited, job_id)
+        self._emit_request(
+            url, host, role, status, response.num_bytes_downloaded, started, retry, waited, job_id
+        )
         return response, _noop
 
     def _emit_request(
-        self, url: httpx.URL, host: str, role: Role, status: int | None, size: int,
-        started: float, retry: int, waited: float, job_id: int | None, **extra: Any,
+        self,
+        url: httpx.URL,
+        host: str,
+        role: Role,
+        status: int | None,
+        size: int,
+        started: float,
+        retry: int,
+        waited: float,
+        job_id: int | None,
+        **extra: Any,
     ) -> None:
         self._emit(
-            EventType.HTTP_REQUEST, job_id, url=strip_credentials(str(url)), host=host,
-            role=role.value, status=status, bytes=size,
-            ms=round((self._clock() - started) * 1000, 2), from_cache=False, retry=retry,
-            rate_wait_ms=round(waited * 1000, 2), **extra,
+            EventType.HTTP_REQUEST,
+            job_id,
+            url=strip_credentials(str(url)),
+            host=host,
+            role=role.value,
+            status=status,
+            bytes=size,
+            ms=round((self._clock() - started) * 1000, 2),
+            from_cache=False,
+            retry=retry,
+            rate_wait_ms=round(waited * 1000, 2),
+            **extra,
         )
 
     async def _fetch_robots(self, robots_url: str) -> tuple[int, str]:
         """robots.txt through the same politeness (limits, gate, breaker), no retries."""
         try:
             response, _ = await self._fetch(
-                httpx.URL(robots_url), Role.LANDING, {"Accept": "text/plain, */*;q=0.5"},
-                False, None, streaming=False, check_robots=False, policy=_ROBOTS_RETRY,
+                httpx.URL(robots_url),
+                Role.LANDING,
+                {"Accept": "text/plain, */*;q=0.5"},
+                False,
+                None,
+                streaming=False,
+                check_robots=False,
+                policy=_ROBOTS_RETRY,
                 max_redirects=_ROBOTS_MAX_REDIRECTS,
             )
         except RedirectPathology:
