@@ -19,7 +19,6 @@ are credential-stripped and messages redacted; the User-Agent is a header, never
 from __future__ import annotations
 
 import copy
-
 import logging
 import sys
 import urllib.request
