@@ -583,16 +583,19 @@ class Cascade:
             st.known_closed = True
         for c in result.candidates:
             st.any_oa_signal = True
-            self.emit(
-                EventType.CANDIDATE_FOUND,
-                st.job_id,
-                source=c.source,
-                url=c.url,
-                kind=c.kind.value,
-                technique=c.technique,
-                version=c.version.value,
-            )
+            self._emit_candidate(st, c)
         return list(result.candidates)
+
+    def _emit_candidate(self, st: _WorkState, c: Candidate) -> None:
+        self.emit(
+            EventType.CANDIDATE_FOUND,
+            st.job_id,
+            source=c.source,
+            url=c.url,
+            kind=c.kind.value,
+            technique=c.technique,
+            version=c.version.value,
+        )
 
     async def _scrape_landings(self, st: _WorkState) -> list[Candidate]:
         from .sources import landing
@@ -638,15 +641,7 @@ class Cascade:
                 candidates=len(found),
             )
             for f in found:
-                self.emit(
-                    EventType.CANDIDATE_FOUND,
-                    st.job_id,
-                    source=f.source,
-                    url=f.url,
-                    kind=f.kind.value,
-                    technique=f.technique,
-                    version=f.version.value,
-                )
+                self._emit_candidate(st, f)
             out.extend(found)
         return out
 
@@ -663,6 +658,8 @@ class Cascade:
             self.emit(
                 EventType.SOURCE_QUERIED, st.job_id, source=WAYBACK, url=url, candidates=len(found)
             )
+            for f in found:
+                self._emit_candidate(st, f)
             out.extend(found)
         return out
 
