@@ -34,6 +34,7 @@ from .inputs import InputItem
 from .ledger.base import Job, Lease, Ledger, OpStatus, OpType, State
 from .ledger.keys import idempotency_key, op_key
 from .ledger.reconcile import reconcile
+from .ledger.states import Via, can_transition
 from .outcomes import FailureClass, Format, Outcome, Status
 from .store import Store
 from .telemetry.events import Emitter, EventType
@@ -41,6 +42,8 @@ from .telemetry.events import Emitter, EventType
 __all__ = ["JobJournal", "ResultsWriter", "RunSummary", "Runner", "make_owner"]
 
 _SUCCESS_STATES = (State.INDEXED, State.DEDUPED)
+# Steps the runner records when it can, but which a resumed job may already be past.
+_PROGRESS_MARKERS = frozenset({State.HEAD_DONE, State.RESUME_OK})
 
 
 def make_owner() -> str:
@@ -177,6 +180,12 @@ class JobJournal:
 
     def state(self, to_state: State, **fields: Any) -> None:
         if to_state is self.state_now and to_state is not State.STREAMING:
+            return
+        if to_state in _PROGRESS_MARKERS and not can_transition(
+            self.state_now, to_state, Via.WORKER
+        ):
+            # A job taken over after a crash may already be past this step (RESUME_OK ->
+            # HEAD_DONE is no edge): the marker is informative, the job goes on from where it is.
             return
         if not self.ledger.transition(self.lease, to_state, **fields):
             raise LeaseLost(f"lease on job {self.job.job_id} lost moving to {to_state.value}")
@@ -522,11 +531,24 @@ class Runner:
         raw = job.work.get("input")
         if job.state is State.STREAMING and (found := self._committed_blob(job)) is not None:
             blob, sha, size, fmt, r = found
-            journal.state(State.FINALIZED, sha256=sha, size=size, format=fmt.value,
-                          source=r.get("source"), url=r.get("url") or r.get("final_url"))
-            outcome = self._index(ids, journal, blob, sha, size, fmt, existed=False,
-                                  provenance={"source": r.get("source"),
-                                              "url": r.get("url") or r.get("final_url")})
+            journal.state(
+                State.FINALIZED,
+                sha256=sha,
+                size=size,
+                format=fmt.value,
+                source=r.get("source"),
+                url=r.get("url") or r.get("final_url"),
+            )
+            outcome = self._index(
+                ids,
+                journal,
+                blob,
+                sha,
+                size,
+                fmt,
+                existed=False,
+                provenance={"source": r.get("source"), "url": r.get("url") or r.get("final_url")},
+            )
             self._record(raw, ids, outcome, job.job_id)
             return
         # A job claimed after a crash may already hold its artifact: finish, don't refetch.
@@ -545,6 +567,15 @@ class Runner:
                 )
                 self._record(raw, ids, outcome, job.job_id)
                 return
+            # The blob of a finalized job is gone (deleted by hand): nothing to resume from.
+            reason = (
+                f"finalized blob {blob.name} is missing from the store; "
+                "run 'oafetch retry --class corrupt_or_partial'"
+            )
+            cls = FailureClass.CORRUPT_OR_PARTIAL
+            journal.state(State.FAILED, outcome_class=cls.value, outcome_reason=reason)
+            self._record(raw, ids, Outcome(Status.FAILED, cls, reason=reason), job.job_id)
+            return
         result = await self.cascade.run(
             ids,
             job_key=job.idempotency_key,
