@@ -45,7 +45,9 @@ async def revalidate(config: Config) -> list[dict[str, Any]]:
     http = HttpClient(client_settings(config), emit=emitter.emit)
     sem = asyncio.Semaphore(config.workers)
 
-    async def one(job_work: dict[str, Any], url: str | None, sha: str | None) -> dict[str, Any]:
+    async def one(
+        job_id: int, job_work: dict[str, Any], url: str | None, sha: str | None
+    ) -> dict[str, Any]:
         ids = WorkIds.from_dict(job_work)
         row: dict[str, Any] = {
             "input": job_work.get("input"),
@@ -63,7 +65,7 @@ async def revalidate(config: Config) -> list[dict[str, Any]]:
         async with sem:
             try:
                 result = await download(
-                    http,
+                    http.for_job(job_id),
                     target,
                     part,
                     max_bytes=config.download.max_bytes,
@@ -87,7 +89,7 @@ async def revalidate(config: Config) -> list[dict[str, Any]]:
         return {**row, "status": "changed", "new_sha256": result.sha256, "new_size": result.size}
 
     try:
-        return list(await asyncio.gather(*(one(j.work, j.url, j.sha256) for j in jobs)))
+        return list(await asyncio.gather(*(one(j.job_id, j.work, j.url, j.sha256) for j in jobs)))
     finally:
         await http.aclose()
         sink.close()

@@ -322,7 +322,8 @@ def test_a_tier_stops_asking_once_an_unbeatable_candidate_is_in_hand(
 
 def test_every_request_event_of_a_job_names_the_job(first_run: dict[str, Any]) -> None:
     events = read_jsonl(first_run["out"] / "events.jsonl")
-    requests = [e for e in events if e["type"] == "http_request"]
+    first = events[0]["run_id"]  # later tests append their own runs to the same file
+    requests = [e for e in events if e["type"] == "http_request" and e["run_id"] == first]
     tagged = [e for e in requests if e["job_id"] is not None]
     # Source calls and downloads happen inside jobs; only robots.txt fetches are job-less.
     untagged = {e["fields"]["url"].rsplit("/", 1)[-1] for e in requests if e["job_id"] is None}
