@@ -443,7 +443,9 @@ class Runner:
                 if not follow and delay > self.config.retry_wait_max_s:
                     self.summary.suspended = self._count_waiting()
                     break
-                await asyncio.sleep(min(max(delay, 0.05), poll_s if follow else max(delay, 0.05)))
+                # Wake at the earliest timer, but look again every few seconds: another
+                # process may plan new work or release a lease meanwhile.
+                await asyncio.sleep(max(0.05, min(delay, poll_s if follow else 5.0)))
         finally:
             for t in tasks:
                 t.cancel()
