@@ -27,13 +27,14 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        # Logged before answering: a client that has its answer must find its request here.
+        self.server.record(self, status)
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.record(self, status)
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
