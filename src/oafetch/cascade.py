@@ -240,16 +240,8 @@ def merge_candidates(existing: list[Candidate], new: Iterable[Candidate]) -> lis
             i = by_url[key]
             old = out[i]
             if c.source != old.source and c.source not in old.also_from:
-                out[i] = Candidate(
-                    url=old.url,
-                    kind=old.kind,
-                    source=old.source,
-                    technique=old.technique,
-                    version=old.version,
-                    host_type=old.host_type,
-                    license=old.license or c.license,
-                    also_from=(*old.also_from, c.source),
-                    extra=old.extra,
+                out[i] = replace(
+                    old, license=old.license or c.license, also_from=(*old.also_from, c.source)
                 )
         else:
             by_url[key] = len(out)
@@ -534,15 +526,6 @@ class Cascade:
         cached = st.journal.replay(OpType.RESOLVE, name)
         if cached is not None:
             result = _result_from_dict(cached)
-            self.emit(
-                EventType.SOURCE_QUERIED,
-                st.job_id,
-                source=name,
-                replay=True,
-                found=result.found,
-                candidates=len(result.candidates),
-                ms=0.0,
-            )
         else:
             st.journal.started(OpType.RESOLVE, name)
             try:
@@ -562,15 +545,15 @@ class Cascade:
                 )
                 return []
             st.journal.done(OpType.RESOLVE, name, _result_to_dict(result))
-            self.emit(
-                EventType.SOURCE_QUERIED,
-                st.job_id,
-                source=name,
-                replay=False,
-                found=result.found,
-                candidates=len(result.candidates),
-                ms=round((time.monotonic() - t0) * 1000, 1),
-            )
+        self.emit(
+            EventType.SOURCE_QUERIED,
+            st.job_id,
+            source=name,
+            replay=cached is not None,
+            found=result.found,
+            candidates=len(result.candidates),
+            ms=round((time.monotonic() - t0) * 1000, 1),
+        )
         return self._absorb(result, st)
 
     def _absorb(self, result: SourceResult, st: _WorkState) -> list[Candidate]:
