@@ -20,7 +20,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -349,9 +349,7 @@ class Runner:
                     elif job is not None and job.state.terminal:
                         outcome = outcome_from_job(job)
                         if outcome.ok:
-                            outcome = Outcome(
-                                **{**_outcome_fields(outcome), "status": Status.ALREADY_DONE}
-                            )
+                            outcome = replace(outcome, status=Status.ALREADY_DONE)
                         self._record(it.raw, it.ids, outcome, job.job_id)
             chunk.clear()
 
@@ -794,7 +792,3 @@ def _parked(cls: FailureClass, reason: str | None, not_before: float) -> Outcome
     return Outcome(
         Status.FAILED, cls, reason=f"{reason}; waiting until {when}", retry_at=not_before
     )
-
-
-def _outcome_fields(o: Outcome) -> dict[str, Any]:
-    return {name: getattr(o, name) for name in Outcome.__dataclass_fields__}

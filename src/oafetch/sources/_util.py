@@ -17,6 +17,7 @@ import httpx
 
 from ..errors import TransientNetError
 from ..ids import WorkIds
+from ..net.urls import strip_credentials
 from .base import Candidate, SourceContext, SourceResult
 
 __all__ = [
@@ -42,7 +43,9 @@ def ensure_ok(response: httpx.Response, source: str) -> bool:
     status = response.status_code
     if status == 429 or status >= 500:
         raise TransientNetError(
-            f"{source}: upstream answered HTTP {status}", url=str(response.url), status=status
+            f"{source}: upstream answered HTTP {status}",
+            url=strip_credentials(str(response.url)),  # API keys and contact emails stay out
+            status=status,
         )
     return 200 <= status < 300
 

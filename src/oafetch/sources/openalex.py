@@ -18,8 +18,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from ..errors import InvalidIdentifier, TransientNetError
 from ..ids import (
     WorkIds,
@@ -30,7 +28,8 @@ from ..ids import (
     normalize_pmid,
 )
 from ..net.client import Role
-from ..net.urls import canonical_url, strip_credentials
+from ..net.urls import canonical_url
+from ._util import ensure_ok
 from .base import Candidate, HostType, Kind, SourceContext, SourceResult, Version
 
 __all__ = ["SOURCE", "OpenAlexSource", "parse_work", "parse_works_page", "work_path"]
@@ -38,20 +37,6 @@ __all__ = ["SOURCE", "OpenAlexSource", "parse_work", "parse_works_page", "work_p
 NAME = "openalex"
 # Where OpenAlex keeps URLs, in the order we trust them.
 _LOCATION_KEYS = ("best_oa_location", "primary_location")
-
-
-def _ok_or_found_false(response: httpx.Response, source: str) -> bool:
-    """True for 2xx; False for 404 and other 4xx; raise for 429/5xx (worth retrying)."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return True
-    if status == 429 or status >= 500:
-        raise TransientNetError(
-            f"{source} answered HTTP {status}",
-            url=strip_credentials(str(response.url)),
-            status=status,
-        )
-    return False
 
 
 def work_path(work: WorkIds) -> str | None:
@@ -206,7 +191,7 @@ class OpenAlexSource:
             params["mailto"] = ctx.mailto
         url = f"{ctx.settings.base_url.rstrip('/')}/works/{path}"
         response = await ctx.http.get(url, role=Role.METADATA, params=params or None)
-        if not _ok_or_found_false(response, NAME):
+        if not ensure_ok(response, NAME):
             return SourceResult(source=NAME, found=False)
         try:
             data = response.json()

@@ -17,32 +17,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from ..errors import InvalidIdentifier, TransientNetError
 from ..ids import WorkIds, normalize_arxiv, normalize_pmcid, parse_identifier
 from ..net.client import Role
-from ..net.urls import canonical_url, strip_credentials
+from ..net.urls import canonical_url
+from ._util import ensure_ok
 from .base import Candidate, HostType, Kind, SourceContext, SourceResult, Version
 
 __all__ = ["SOURCE", "UnpaywallSource", "parse_work"]
 
 NAME = "unpaywall"
 _EXTRA_KEYS = ("evidence", "is_best", "repository_institution", "pmh_id", "endpoint_id", "oa_date")
-
-
-def _ok_or_found_false(response: httpx.Response, source: str) -> bool:
-    """True for 2xx; False for 404 and other 4xx; raise for 429/5xx (worth retrying)."""
-    status = response.status_code
-    if 200 <= status < 300:
-        return True
-    if status == 429 or status >= 500:
-        raise TransientNetError(
-            f"{source} answered HTTP {status}",
-            url=strip_credentials(str(response.url)),
-            status=status,
-        )
-    return False
 
 
 def _host_type(value: Any) -> HostType:
@@ -145,7 +130,7 @@ class UnpaywallSource:
             return SourceResult(source=NAME, found=False)
         url = f"{ctx.settings.base_url.rstrip('/')}/v2/{quote(work.doi, safe='/:')}"
         response = await ctx.http.get(url, role=Role.METADATA, params={"email": ctx.mailto})
-        if not _ok_or_found_false(response, NAME):
+        if not ensure_ok(response, NAME):
             return SourceResult(source=NAME, found=False)
         try:
             data = response.json()
